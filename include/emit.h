@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Output: one record per line, JSON (json-c) or strace-like text. Lines are
+ * built whole in memory and written with write(2) only as whole lines, so a
+ * kill or a full disk never leaves half a record behind.
+ */
+#ifndef MMT_EMIT_H
+#define MMT_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+#include "proc.h"
+
+struct mmt_emit;
+
+enum mmt_format {
+	MMT_FORMAT_JSON = 0,
+	MMT_FORMAT_TEXT,
+};
+
+/* Everything one output line says about a mapping. */
+struct mmt_record {
+	const char *event;		/* "do_mmap" or "mmap_exec" */
+	const char *backend;		/* "tracepoint" or "kprobe" */
+	uint64_t utc_ns;		/* event time, ns since the epoch (UTC) */
+	pid_t pid;			/* thread group id; 0: unknown (JSON null) */
+	pid_t tid;
+	const char *comm;		/* NULL: unknown */
+	const struct mmt_mapping *map;
+	const struct mmt_map_info *file;
+	const char *error;		/* NULL or why something is missing */
+};
+
+/**
+ * mmt_emit_open() - an emitter on @fd
+ * @fd: where lines go; the emitter does not close it
+ * @format: JSON or text
+ * Return: the emitter, freed by mmt_emit_close(); NULL + errno.
+ */
+struct mmt_emit *mmt_emit_open(int fd, enum mmt_format format);
+
+/**
+ * mmt_emit_close() - flush and free; NULL is fine
+ * Return: 0 or the -errno of the last flush.
+ */
+int mmt_emit_close(struct mmt_emit *e);
+
+/**
+ * mmt_emit_record() - format one mapping (buffered)
+ * Return: 0 or -errno (-ENOMEM; a write error from an implied flush).
+ */
+int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *r);
+
+/**
+ * mmt_emit_lost() - say that the kernel dropped @lost events on @cpu
+ * Return: 0 or -errno.
+ */
+int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
+
+/**
+ * mmt_emit_flush() - write the buffered whole lines
+ *
+ * On a regular file that fills up, the file is cut back to the end of the
+ * last whole line.
+ * Return: 0 or -errno (-EPIPE: the reader went away; -ENOSPC: disk full).
+ */
+int mmt_emit_flush(struct mmt_emit *e);
+
+/** mmt_emit_records() - lines written (or buffered) so far. */
+uint64_t mmt_emit_records(const struct mmt_emit *e);
+
+/*
+ * For the formatters (emit_json.c, emit_text.c): append to the line buffer.
+ * Return: 0 or -ENOMEM.
+ */
+int mmt_emit_append(struct mmt_emit *e, const char *s, size_t n);
+int mmt_emit_printf(struct mmt_emit *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *r);
+int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
+int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *r);
+int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
+
+/**
+ * mmt_format_utc() - RFC 3339 UTC with nanoseconds ("2026-11-25T08:00:00.123456789Z")
+ * @buf: at least 40 bytes
+ */
+void mmt_format_utc(char *buf, size_t size, uint64_t utc_ns);
+
+#endif /* MMT_EMIT_H */

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The decoded kernel event and the paired mapping record.
+ *
+ * Every backend names its fields the same way (the tracepoint's "off" and
+ * the kprobe's "pgoff" both end up in pgoff), so the reader, the pairing and
+ * the output never know which backend produced an event.
+ */
+#ifndef MMT_EVENT_H
+#define MMT_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What an event is for the pairing; set by the probe module per event id. */
+enum mmt_event_role {
+	MMT_ROLE_NONE = 0,
+	MMT_ROLE_MMAP_ENTER,	/* sys_enter_mmap or do_mmap kprobe */
+	MMT_ROLE_MMAP_EXIT,	/* sys_exit_mmap or do_mmap kretprobe */
+	MMT_ROLE_TASK_EXIT,	/* sched_process_exit: forget the thread */
+	MMT_ROLE_TASK_EXEC,	/* sched_process_exec: the thread's name and image changed */
+};
+
+/* Bits of mmt_event.have: which optional fields the backend delivered. */
+enum {
+	MMT_HAVE_FD		= 1u << 0,
+	MMT_HAVE_FILE		= 1u << 1,	/* kernel struct file pointer */
+	MMT_HAVE_INO		= 1u << 2,
+	MMT_HAVE_DEV		= 1u << 3,
+	MMT_HAVE_CTIME		= 1u << 4,
+	MMT_HAVE_FFLAGS		= 1u << 5,
+	MMT_HAVE_VM_FLAGS	= 1u << 6,
+};
+
+/* One decoded event, as the ring reader hands it on (entry or return). */
+struct mmt_event {
+	uint64_t ts;		/* trace clock (mono) in ns */
+	int cpu;
+	enum mmt_event_role role;
+	pid_t tid;		/* common_pid */
+	unsigned int have;	/* MMT_HAVE_* */
+	/* entry fields */
+	uint64_t addr, len, prot, flags, pgoff;
+	int64_t fd;
+	uint64_t file, ino, ctime_sec, ctime_nsec, vm_flags;
+	uint64_t dev;		/* user-space dev_t encoding, as stat's st_dev */
+	uint32_t f_flags;
+	/* return field */
+	int64_t ret;
+};
+
+/* A paired mapping: the entry's arguments plus the return and its time. */
+struct mmt_mapping {
+	struct mmt_event enter;
+	uint64_t ts_exit;
+	int64_t ret;		/* address or -errno */
+	pid_t tid;
+};
+
+#endif /* MMT_EVENT_H */

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Kernel-side setup: tracefs mount, the tool's own instance, the events of
+ * the chosen backend, pid scoping, and the removal of all of it.
+ */
+#ifndef MMT_PROBE_H
+#define MMT_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+struct tracefs_instance;
+struct mmt_probe;
+
+/* Instance names are MMT_INSTANCE_PREFIX + pid; lock files live in MMT_LOCK_DIR. */
+#define MMT_INSTANCE_PREFIX	"mmaptrace-"
+#define MMT_LOCK_DIR		"/run/mmaptrace"
+
+enum mmt_backend {
+	MMT_BACKEND_AUTO = 0,
+	MMT_BACKEND_KPROBE,
+	MMT_BACKEND_TRACEPOINT,
+};
+
+struct mmt_probe_opts {
+	enum mmt_backend backend;
+	bool follow;		/* -f: the kernel adds children to the pid filter */
+	bool all;		/* -a: no pid filter */
+	unsigned int buffer_kb;	/* per-CPU buffer size; 0 keeps the kernel default */
+};
+
+/* An event the instance delivers, and what it means for the pairing. */
+struct mmt_probe_event {
+	const char *system;
+	const char *name;
+	enum mmt_event_role role;
+};
+
+/**
+ * mmt_probe_mount() - make sure tracefs is mounted at /sys/kernel/tracing
+ * @mounted: set to true if this call mounted it (so the caller unmounts it)
+ *
+ * Must run before any libtracefs call, which caches the tracing directory.
+ * Return: 0, or -errno (-ENODEV: the kernel has no tracefs).
+ */
+int mmt_probe_mount(bool *mounted);
+
+/**
+ * mmt_probe_unmount() - unmount tracefs if mmt_probe_mount() mounted it
+ * @mounted: the value mmt_probe_mount() returned in its argument
+ *
+ * Leaves it mounted when another user still has it busy.
+ */
+void mmt_probe_unmount(bool mounted);
+
+/**
+ * mmt_probe_sweep_stale() - remove instances (and probes) left by crashed runs
+ *
+ * A run is stale when nobody holds the flock on its lock file. Live runs and
+ * other tools' instances are never touched.
+ * Return: the number of stale runs removed, or -errno.
+ */
+int mmt_probe_sweep_stale(void);
+
+/**
+ * mmt_probe_open() - create the instance and configure it, events still off
+ * @opts: backend and scoping
+ *
+ * Takes the lock file first, so a concurrent sweep never removes this run.
+ * On failure nothing is left behind; a message has been printed.
+ * Return: the probe, to be released with mmt_probe_close(); NULL + errno.
+ */
+struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts);
+
+/**
+ * mmt_probe_add_pid() - trace this thread (before or after mmt_probe_enable())
+ * @probe: the probe
+ * @tid: thread id, as set_event_pid takes it
+ * Return: 0 or -errno (-ESRCH: no such thread).
+ */
+int mmt_probe_add_pid(struct mmt_probe *probe, pid_t tid);
+
+/**
+ * mmt_probe_enable() - switch the backend's events on in the instance
+ * @probe: the probe
+ * Return: 0 or -errno.
+ */
+int mmt_probe_enable(struct mmt_probe *probe);
+
+/**
+ * mmt_probe_disable() - switch the events off (the buffers stay readable)
+ * @probe: the probe
+ */
+void mmt_probe_disable(struct mmt_probe *probe);
+
+/**
+ * mmt_probe_pids_left() - how many threads the kernel's pid filter still holds
+ * @probe: the probe (with follow set: the kernel drops exiting threads)
+ * Return: the count, or -errno.
+ */
+int mmt_probe_pids_left(struct mmt_probe *probe);
+
+/**
+ * mmt_probe_close() - disable, remove the instance and the lock; NULL is fine
+ * @probe: the probe
+ */
+void mmt_probe_close(struct mmt_probe *probe);
+
+/* Accessors. The instance and the event table belong to the probe. */
+struct tracefs_instance *mmt_probe_instance(const struct mmt_probe *probe);
+const struct mmt_probe_event *mmt_probe_events(const struct mmt_probe *probe, size_t *n);
+const char *mmt_probe_backend_name(const struct mmt_probe *probe);
+enum mmt_backend mmt_probe_backend(const struct mmt_probe *probe);
+
+#endif /* MMT_PROBE_H */

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The ring reader: per-CPU raw sub-buffers (trace_pipe_raw) decoded with
+ * libtraceevent's kbuffer, merged across CPUs by timestamp.
+ */
+#ifndef MMT_RING_H
+#define MMT_RING_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "probe.h"
+
+struct tracefs_instance;
+struct mmt_ring;
+
+struct mmt_ring_stats {
+	uint64_t events;	/* events decoded */
+	uint64_t subbufs;	/* sub-buffers read */
+	uint64_t lost;		/* per-CPU stats: overrun + commit overrun + dropped */
+	uint64_t markers;	/* sub-buffers that carried a missed-events marker */
+	uint64_t unknown;	/* events of an id the reader did not ask for */
+};
+
+/**
+ * mmt_ring_deliver_fn - called for each event in timestamp order
+ * Return: 0 to go on, -errno to stop the drain with that error.
+ */
+typedef int (*mmt_ring_deliver_fn)(const struct mmt_event *ev, void *ctx);
+
+/**
+ * mmt_ring_open() - open every CPU's raw buffer of @inst, non-blocking
+ * @inst: the tool's instance
+ * @events: the events to decode (only their formats are parsed)
+ * @nevents: how many
+ * Return: the reader, released with mmt_ring_close(); NULL + errno.
+ */
+struct mmt_ring *mmt_ring_open(struct tracefs_instance *inst,
+			       const struct mmt_probe_event *events, size_t nevents);
+
+/** mmt_ring_close() - close the buffers and free the reader; NULL is fine. */
+void mmt_ring_close(struct mmt_ring *ring);
+
+/**
+ * mmt_ring_pollfds() - fill @fds with one POLLIN entry per CPU buffer
+ * @ring: the reader
+ * @fds: array of at least mmt_ring_ncpus() entries
+ * Return: the number of entries filled.
+ */
+int mmt_ring_pollfds(const struct mmt_ring *ring, struct pollfd *fds);
+int mmt_ring_ncpus(const struct mmt_ring *ring);
+
+/**
+ * mmt_ring_drain() - read all CPUs, deliver events in timestamp order
+ * @ring: the reader
+ * @final: deliver everything; otherwise events newer than "now - 1 ms" are
+ *	held for the next call, because a CPU that has not been read yet may
+ *	still commit an older one
+ * @fn: receives the events
+ * @ctx: passed to @fn
+ * Return: events delivered, or -errno (a read error or @fn's error).
+ */
+int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx);
+
+/** mmt_ring_held() - true if events are held back for the next drain. */
+bool mmt_ring_held(const struct mmt_ring *ring);
+
+/**
+ * mmt_ring_update_lost() - re-read per-CPU stats
+ * @ring: the reader
+ * @cpu_lost: per CPU, the events lost since the last call (ncpus entries), or NULL
+ * Return: events lost since the last call on all CPUs, or -errno.
+ */
+int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost);
+
+/** mmt_ring_stats() - counters so far. */
+void mmt_ring_stats(const struct mmt_ring *ring, struct mmt_ring_stats *st);
+
+/** mmt_ring_mono_ns() - CLOCK_MONOTONIC now, the clock the instance stamps with. */
+uint64_t mmt_ring_mono_ns(void);
+
+#endif /* MMT_RING_H */

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Details of the process that made a mapping, read from /proc: what Kunai puts in
+ * info.task, info.parent_task, data.ancestors, data.command_line and data.exe.path.
+ *
+ * A process is read once, at its first event, and kept in a bounded cache, so that a
+ * process which is gone by the time its later events are handled is still described.
+ */
+#ifndef MMT_TASK_H
+#define MMT_TASK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Longest command line kept, in bytes; the rest is dropped and cmdline_truncated set */
+#define MMT_TASK_CMDLINE_MAX	(128 * 1024)
+/* Most ancestors walked; a longer chain is cut at the oldest end and noted in error */
+#define MMT_TASK_ANCESTORS_MAX	64
+/* TASK_COMM_LEN: 15 bytes and the NUL */
+#define MMT_TASK_COMM_LEN	16
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" and the NUL */
+#define MMT_TASK_GUUID_LEN	37
+/* PF_KTHREAD in mmt_task.flags */
+#define MMT_TASK_PF_KTHREAD	0x00200000u
+
+/**
+ * struct mmt_task - one thread and its process, as /proc showed them
+ * @pid: thread id (Kunai's task.pid is the kernel's pid, i.e. the thread id)
+ * @tgid: thread group id, i.e. the process id
+ * @ppid: tgid of the parent process (real_parent)
+ * @comm: thread name, raw bytes as the kernel has them (may hold spaces, parentheses,
+ *	control bytes, invalid UTF-8), NUL-terminated, cut to 15 bytes
+ * @uid: real user id, from the thread's status
+ * @gid: real group id, likewise
+ * @user: name of @uid in this host's user database; NULL if it has none
+ * @group: name of @gid likewise; NULL if it has none
+ * @start_time: the thread's start, in clock ticks since boot (stat field 22)
+ * @tg_start_time: the process's (thread group leader's) start, same unit; equals
+ *	@start_time when @pid == @tgid
+ * @guuid: the process's id as a lower-case UUID string, the same for all its threads and
+ *	stable for its whole life: a hash of @tgid, @tg_start_time and the boot id
+ * @mnt_ns: inode number of the thread's mount namespace; 0 if unknown
+ * @flags: the thread's PF_* flags (stat field 9)
+ * @zombie: the thread was a zombie (state Z or X) when read
+ * @exe: the process's executable, raw bytes of the /proc/PID/exe link (may end in
+ *	" (deleted)"); NULL for kernel threads, zombies and when unreadable
+ * @cmdline: the process's arguments, raw bytes, separated by one space each, trailing
+ *	separators trimmed, NUL-terminated; "" when the process has none (kernel threads,
+ *	zombies); NULL if unreadable. May contain any byte but NUL.
+ * @cmdline_len: strlen(@cmdline), 0 if NULL
+ * @cmdline_truncated: the command line was longer than %MMT_TASK_CMDLINE_MAX
+ * @ancestors: executables of the ancestors, oldest first, joined by '|', not including
+ *	this process; "" for a process whose parent is 0. A kernel thread appears as its
+ *	comm in brackets ("[kthreadd]"), an ancestor whose exe cannot be read as "?".
+ *	NULL only if no ancestor could be read at all.
+ * @error: NULL, or what could not be read, e.g. "exe: Permission denied (EACCES)";
+ *	several such notes are joined by "; "
+ *
+ * All pointers are owned by the struct and freed by mmt_task_release().
+ */
+struct mmt_task {
+	pid_t pid;
+	pid_t tgid;
+	pid_t ppid;
+	char comm[MMT_TASK_COMM_LEN];
+	uid_t uid;
+	gid_t gid;
+	char *user;
+	char *group;
+	unsigned long long start_time;
+	unsigned long long tg_start_time;
+	char guuid[MMT_TASK_GUUID_LEN];
+	unsigned long long mnt_ns;
+	unsigned int flags;
+	bool zombie;
+	char *exe;
+	char *cmdline;
+	size_t cmdline_len;
+	bool cmdline_truncated;
+	char *ancestors;
+	char *error;
+};
+
+/* Reading one thread */
+
+/**
+ * mmt_task_read() - read a thread and its process from /proc
+ * @tid: thread id; need not be a process id (/proc/TID works for threads too)
+ * @t: filled in; its previous contents are ignored (not freed)
+ *
+ * Everything comes from /proc/@tid, whose exe and cmdline are those of the whole
+ * process (and outlive an exited leader thread); only the guuid's start time comes
+ * from /proc/TGID. User and group names are looked up afresh each call; the cache below
+ * remembers them. Safe to call from several threads at once.
+ *
+ * Return: 0 if at least pid, tgid, ppid, comm, ids, start time and flags were read
+ * (what else is missing is described in @t->error); -ENOENT or -ESRCH if the thread
+ * is gone (then @t->error says so); -ENOMEM; -EPROTO if /proc/@tid/stat or status
+ * could not be parsed, or another -errno of reading them. In every case @t must be released with
+ * mmt_task_release().
+ */
+int mmt_task_read(pid_t tid, struct mmt_task *t);
+
+/**
+ * mmt_task_release() - free what mmt_task_read() allocated
+ * @t: a task filled in by mmt_task_read(), or zeroed; may be NULL
+ *
+ * Leaves @t zeroed, so releasing twice is harmless.
+ */
+void mmt_task_release(struct mmt_task *t);
+
+/* The cache of tasks, keyed by thread id and start time */
+
+struct mmt_task_cache;
+
+/**
+ * mmt_task_cache_new() - create an empty cache
+ * @max_entries: most threads kept; the least recently used is dropped past that.
+ *	Values below 2 are taken as 2, so that an entry and its parent fit together.
+ *
+ * The cache is not thread-safe: use it from one thread.
+ *
+ * Return: the cache, to be freed with mmt_task_cache_free(); NULL with errno set
+ * (ENOMEM) on failure.
+ */
+struct mmt_task_cache *mmt_task_cache_new(size_t max_entries);
+
+/**
+ * mmt_task_cache_free() - free a cache and every entry in it
+ * @c: the cache, or NULL
+ *
+ * Pointers returned by the cache are invalid afterwards.
+ */
+void mmt_task_cache_free(struct mmt_task_cache *c);
+
+/**
+ * mmt_task_cache_get() - the details of a thread, read at its first request
+ * @c: the cache
+ * @tid: thread id
+ *
+ * On a hit the thread's start time is re-read from /proc/@tid/stat: if it differs, the
+ * id was reused by a new thread and the entry is read again. If the thread is gone, the
+ * cached entry is returned as it is, since the event being handled came from it.
+ * An exec does not change the start time, so the caller must call
+ * mmt_task_cache_forget() when a process execs (or the old exe and cmdline are kept),
+ * and should when a thread exits (or its id's reuse costs an extra read).
+ *
+ * Return: the entry, owned by the cache and valid until the next call of
+ * mmt_task_cache_get(), mmt_task_cache_forget() or mmt_task_cache_free() on @c
+ * (mmt_task_cache_parent() keeps it valid, see there); NULL with errno set if the
+ * thread is neither cached nor readable (ENOENT or ESRCH: gone; ENOMEM).
+ */
+const struct mmt_task *mmt_task_cache_get(struct mmt_task_cache *c, pid_t tid);
+
+/**
+ * mmt_task_cache_forget() - drop a thread's entry
+ * @c: the cache
+ * @tid: thread id; nothing happens if it is not cached
+ *
+ * Call it when the thread exits or its process execs. Pointers to that entry become
+ * invalid.
+ */
+void mmt_task_cache_forget(struct mmt_task_cache *c, pid_t tid);
+
+/**
+ * mmt_task_cache_parent() - the entry of a task's parent process (Kunai's parent_task)
+ * @c: the cache
+ * @t: a task, from this cache or from mmt_task_read()
+ *
+ * Looks up @t->ppid as mmt_task_cache_get() does. A process that started after @t
+ * cannot be its parent: then the parent exited and its id was reused, and there is no
+ * answer. If @t is an entry of @c it stays valid across this call.
+ *
+ * Return: the parent's entry, owned by the cache, valid as for mmt_task_cache_get();
+ * NULL with errno set: ENOENT if @t->ppid is 0 (pid 1, kthreadd) or the parent is gone
+ * and was never cached, ESRCH if the id now belongs to another process, ENOMEM.
+ */
+const struct mmt_task *mmt_task_cache_parent(struct mmt_task_cache *c,
+					     const struct mmt_task *t);
+
+#endif /* MMT_TASK_H */

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * strace-like text: "[pid 123] mmap(0x7f.., 8192, PROT_READ|PROT_EXEC,
+ * MAP_PRIVATE|MAP_DENYWRITE, "/usr/lib/...", 0x1000) = 0x7f..". The file
+ * stands where strace prints the fd; bytes that are not printable ASCII are
+ * escaped as strace -x does (\n, \t, \", \\, \xNN), so a line is one line.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Not in glibc's sys/mman.h; values from the kernel's uapi asm-generic/mman-common.h. */
+#ifndef PROT_SEM
+#define PROT_SEM 0x8
+#endif
+
+#include "emit.h"
+
+#define MAX_ERRNO 4095
+
+struct flag_name {
+	uint64_t bit;
+	const char *name;
+};
+
+static const struct flag_name prot_names[] = {
+	{ PROT_READ, "PROT_READ" }, { PROT_WRITE, "PROT_WRITE" }, { PROT_EXEC, "PROT_EXEC" },
+	{ PROT_SEM, "PROT_SEM" }, { PROT_GROWSDOWN, "PROT_GROWSDOWN" },
+	{ PROT_GROWSUP, "PROT_GROWSUP" }, { 0, NULL },
+};
+
+static const struct flag_name map_names[] = {
+	{ MAP_FIXED, "MAP_FIXED" }, { MAP_ANONYMOUS, "MAP_ANONYMOUS" },
+	{ MAP_32BIT, "MAP_32BIT" }, { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+	{ MAP_DENYWRITE, "MAP_DENYWRITE" }, { MAP_EXECUTABLE, "MAP_EXECUTABLE" },
+	{ MAP_LOCKED, "MAP_LOCKED" }, { MAP_NORESERVE, "MAP_NORESERVE" },
+	{ MAP_POPULATE, "MAP_POPULATE" }, { MAP_NONBLOCK, "MAP_NONBLOCK" },
+	{ MAP_STACK, "MAP_STACK" }, { MAP_HUGETLB, "MAP_HUGETLB" }, { MAP_SYNC, "MAP_SYNC" },
+	{ MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE" }, { 0, NULL },
+};
+
+/* Appends "A|B|0x40" to @e; @first is printed first (the MAP_ type) if set. */
+static int print_flags(struct mmt_emit *e, uint64_t v, const struct flag_name *names,
+		       const char *first, const char *none)
+{
+	bool any = false;
+	int r = 0;
+
+	if (first) {
+		r |= mmt_emit_printf(e, "%s", first);
+		any = true;
+	}
+	for (; names->name; names++) {
+		if (!(v & names->bit))
+			continue;
+		r |= mmt_emit_printf(e, "%s%s", any ? "|" : "", names->name);
+		v &= ~names->bit;
+		any = true;
+	}
+	if (v)
+		r |= mmt_emit_printf(e, "%s%#" PRIx64, any ? "|" : "", v);
+	else if (!any)
+		r |= mmt_emit_printf(e, "%s", none);
+	return r ? -ENOMEM : 0;
+}
+
+static const char *map_type(uint64_t flags)
+{
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED: return "MAP_SHARED";
+	case MAP_PRIVATE: return "MAP_PRIVATE";
+	case MAP_SHARED_VALIDATE: return "MAP_SHARED_VALIDATE";
+	}
+	return NULL;
+}
+
+static int print_quoted(struct mmt_emit *e, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char buf[8];
+	int r = mmt_emit_append(e, "\"", 1);
+
+	for (; !r && *u; u++) {
+		switch (*u) {
+		case '\n': r = mmt_emit_append(e, "\\n", 2); break;
+		case '\t': r = mmt_emit_append(e, "\\t", 2); break;
+		case '"': r = mmt_emit_append(e, "\\\"", 2); break;
+		case '\\': r = mmt_emit_append(e, "\\\\", 2); break;
+		default:
+			if (*u >= 0x20 && *u < 0x7f) {
+				r = mmt_emit_append(e, (const char *)u, 1);
+			} else {
+				snprintf(buf, sizeof(buf), "\\x%02x", *u);
+				r = mmt_emit_append(e, buf, 4);
+			}
+		}
+	}
+	return r ? r : mmt_emit_append(e, "\"", 1);
+}
+
+int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
+{
+	const struct mmt_mapping *m = rec->map;
+	const struct mmt_event *en = &m->enter;
+	const char *path = rec->file ? rec->file->path : NULL;
+	uint64_t flags = en->flags & ~(uint64_t)MAP_TYPE;
+	int r = 0;
+
+	r |= mmt_emit_printf(e, "[pid %d] %s(%#" PRIx64 ", %" PRIu64 ", ", (int)rec->tid,
+			     rec->event && !strcmp(rec->event, "mmap_exec") ? "mmap_exec" : "mmap",
+			     en->addr, en->len);
+	r |= print_flags(e, en->prot, prot_names, NULL, "PROT_NONE");
+	r |= mmt_emit_printf(e, ", ");
+	r |= print_flags(e, flags, map_names, map_type(en->flags), "0");
+	r |= mmt_emit_printf(e, ", ");
+	if (path)
+		r |= print_quoted(e, path);
+	else if ((en->have & MMT_HAVE_FD) && !(en->flags & MAP_ANONYMOUS))
+		r |= mmt_emit_printf(e, "%d", (int)en->fd);
+	else
+		r |= mmt_emit_printf(e, "-1");
+	r |= mmt_emit_printf(e, ", %#" PRIx64 ")", en->pgoff * 4096);
+	if (m->ret < 0 && m->ret >= -MAX_ERRNO)
+		r |= mmt_emit_printf(e, " = -1 %s (%s)", strerrorname_np((int)-m->ret),
+				     strerror((int)-m->ret));
+	else
+		r |= mmt_emit_printf(e, " = %#" PRIx64, (uint64_t)m->ret);
+	if (rec->error && *rec->error) {
+		r |= mmt_emit_printf(e, " <");
+		r |= mmt_emit_printf(e, "%s", rec->error);
+		r |= mmt_emit_printf(e, ">");
+	}
+	r |= mmt_emit_append(e, "\n", 1);
+	return r ? -ENOMEM : 0;
+}
+
+int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
+{
+	char utc[48];
+
+	mmt_format_utc(utc, sizeof(utc), utc_ns);
+	return mmt_emit_printf(e, "--- %s lost %" PRIu64 " events on cpu %d ---\n", utc, lost, cpu);
+}

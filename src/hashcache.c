@@ -1,0 +1,1028 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hashcache.c - one-pass md5/sha1/sha256/sha512 of mapped files, with their libmagic type,
+ * hashed by worker threads and cached by file identity so the ring-buffer reader never
+ * waits on a file.
+ *
+ * Locks: h->lock guards the queue, the jobs' followers and the hasher counters;
+ * cache.lock guards the cache.  No code path holds both.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "hashcache.h"
+#include "magic.h"
+
+/*
+ * 256 KiB keeps the buffer in L2 while four digests walk it, and is large enough that the
+ * per-call overhead of pread() and EVP_DigestUpdate() is lost in the noise.
+ */
+#define READ_CHUNK	(256 * 1024)
+
+enum { MD_MD5, MD_SHA1, MD_SHA256, MD_SHA512, MD_COUNT };
+
+static const char *const md_names[MD_COUNT] = { "MD5", "SHA1", "SHA256", "SHA512" };
+
+/* Fetched digests, their contexts and a read buffer: reused across files by each worker. */
+struct digests {
+	EVP_MD *md[MD_COUNT];
+	EVP_MD_CTX *ctx[MD_COUNT];
+	unsigned char *buf;
+};
+
+/* What a cached result is keyed by: any write or truncate changes size, mtime or ctime. */
+struct mmt_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+};
+
+/* An immutable result shared by the cache and the jobs that were given it. */
+struct result {
+	atomic_uint refs;
+	struct mmt_hashes h;
+	char magic[];
+};
+
+struct cache_entry {
+	struct mmt_file_id id;
+	struct result *res;
+	struct cache_entry *hnext;
+	struct cache_entry *prev;	/* LRU list, most recent first */
+	struct cache_entry *next;
+};
+
+struct cache {
+	pthread_mutex_t lock;
+	size_t max;
+	size_t count;
+	size_t nbuckets;		/* power of two */
+	struct cache_entry **buckets;
+	struct cache_entry lru;		/* list head; lru.next is the most recent */
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t evictions;
+};
+
+struct mmt_hash_job {
+	atomic_uint refs;		/* caller's, plus the hasher's while not done */
+	atomic_bool done;
+	struct mmt_hasher *h;
+	int fd;
+	struct mmt_file_id id;
+	struct result *res;		/* NULL when the answer is only an error */
+	struct mmt_hashes local;	/* that error answer */
+	const struct mmt_hashes *out;
+	struct mmt_hash_job *next;	/* queue, or the leader's follower list */
+	struct mmt_hash_job *followers;	/* same file, submitted while this one was pending */
+};
+
+struct worker {
+	struct mmt_hasher *h;
+	pthread_t thread;
+	bool started;
+	struct digests d;
+	struct mmt_magic *magic;
+	struct mmt_hash_job *current;	/* guarded by h->lock, for coalescing */
+};
+
+struct mmt_hasher {
+	pthread_mutex_t lock;
+	pthread_cond_t work_cond;	/* a job was queued, or stopping */
+	pthread_cond_t done_cond;	/* some job became done */
+	struct cache cache;
+	struct mmt_hash_job *head;
+	struct mmt_hash_job *tail;
+	size_t queued;			/* waiting jobs, followers included */
+	size_t max_queued;
+	off_t size_limit;
+	bool stopping;
+	int notify_fd;
+	unsigned int nworkers;
+	struct worker *workers;
+	uint64_t coalesced;
+	uint64_t skipped;
+	uint64_t hashed_files;
+	uint64_t hashed_bytes;
+};
+
+static void set_error(struct mmt_hashes *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_error(struct mmt_hashes *out, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	/* A cut message is still useful, so truncation is not an error here. */
+	if (vsnprintf(out->error, sizeof(out->error), fmt, ap) < 0)
+		strcpy(out->error, "error text unavailable");
+	va_end(ap);
+}
+
+static void hashes_reset(struct mmt_hashes *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->size = -1;
+}
+
+static const char *file_type_name(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return "fifo";
+	case S_IFCHR:
+		return "character device";
+	case S_IFBLK:
+		return "block device";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFDIR:
+		return "directory";
+	case S_IFLNK:
+		return "symbolic link";
+	default:
+		return "unknown type";
+	}
+}
+
+static void file_id_from_stat(struct mmt_file_id *id, const struct stat *st)
+{
+	/* Zeroed first so padding never makes equal identities compare unequal. */
+	memset(id, 0, sizeof(*id));
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+static bool timespec_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static bool timespec_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static bool file_id_equal(const struct mmt_file_id *a, const struct mmt_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       timespec_equal(&a->mtime, &b->mtime) && timespec_equal(&a->ctime, &b->ctime);
+}
+
+/* Digests */
+
+static void digests_free(struct digests *d)
+{
+	int i;
+
+	for (i = 0; i < MD_COUNT; i++) {
+		EVP_MD_CTX_free(d->ctx[i]);
+		EVP_MD_free(d->md[i]);
+		d->ctx[i] = NULL;
+		d->md[i] = NULL;
+	}
+	free(d->buf);
+	d->buf = NULL;
+}
+
+/*
+ * Fetched once per worker: with EVP_md5() and friends, OpenSSL 3 does an implicit fetch
+ * (a locked method-store lookup) on every EVP_DigestInit_ex(); see crypto(7), Performance.
+ */
+static int digests_init(struct digests *d)
+{
+	int i, err = -ENOMEM;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < MD_COUNT; i++) {
+		d->md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
+		if (!d->md[i]) {
+			/* No provider offers it (FIPS-only configurations lack MD5). */
+			err = -ENOSYS;
+			goto out_free;
+		}
+		d->ctx[i] = EVP_MD_CTX_new();
+		if (!d->ctx[i])
+			goto out_free;
+	}
+	d->buf = malloc(READ_CHUNK);
+	if (!d->buf)
+		goto out_free;
+	return 0;
+
+out_free:
+	digests_free(d);
+	return err;
+}
+
+static void to_hex(char *dst, const unsigned char *src, unsigned int len)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned int i;
+
+	for (i = 0; i < len; i++) {
+		dst[2 * i] = digits[src[i] >> 4];
+		dst[2 * i + 1] = digits[src[i] & 0xf];
+	}
+	dst[2 * len] = '\0';
+}
+
+/*
+ * hash_with() - mmt_hash_fd() with caller-provided digests and buffer.
+ * @st: the fstat() before reading, when the return is 0.
+ * @stable: set when @out is a property of @st's identity alone (hashed, or too large), so
+ *	it may be cached; transient failures are not.
+ * @nread: incremented by the bytes read.
+ */
+static int hash_with(struct digests *d, int fd, off_t limit, struct mmt_hashes *out,
+		     struct stat *st, bool *stable, uint64_t *nread)
+{
+	char *hex[MD_COUNT] = { out->md5, out->sha1, out->sha256, out->sha512 };
+	unsigned char md[MD_COUNT][EVP_MAX_MD_SIZE];
+	unsigned int mdlen[MD_COUNT];
+	struct mmt_file_id before, after;
+	struct stat st_after;
+	off_t pos = 0;
+	ssize_t n;
+	int i, err;
+
+	hashes_reset(out);
+	*stable = false;
+
+	if (fstat(fd, st) < 0) {
+		err = errno;
+		set_error(out, "fstat: %s", strerror(err));
+		return -err;
+	}
+	out->size = st->st_size;
+
+	/* Decided before any read: a read on a FIFO or tty would block the worker forever. */
+	if (!S_ISREG(st->st_mode)) {
+		set_error(out, "not a regular file (%s)", file_type_name(st->st_mode));
+		return 0;
+	}
+	if (limit >= 0 && st->st_size > limit) {
+		set_error(out, "file too large to hash (%jd bytes > limit %jd)",
+			  (intmax_t)st->st_size, (intmax_t)limit);
+		*stable = true;
+		return 0;
+	}
+
+	for (i = 0; i < MD_COUNT; i++) {
+		if (!EVP_DigestInit_ex2(d->ctx[i], d->md[i], NULL))
+			goto out_crypto;
+	}
+
+	/* Only doubles readahead; hashing is correct without it, so failure is ignored. */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+	while (pos < st->st_size) {
+		size_t want = READ_CHUNK;
+
+		if ((off_t)want > st->st_size - pos)
+			want = st->st_size - pos;
+		n = pread(fd, d->buf, want, pos);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			set_error(out, "read at %jd: %s", (intmax_t)pos, strerror(errno));
+			return 0;
+		}
+		if (n == 0) {
+			set_error(out, "file shrank while hashing (%jd of %jd bytes read)",
+				  (intmax_t)pos, (intmax_t)st->st_size);
+			return 0;
+		}
+		*nread += n;
+		for (i = 0; i < MD_COUNT; i++) {
+			if (!EVP_DigestUpdate(d->ctx[i], d->buf, n))
+				goto out_crypto;
+		}
+		pos += n;
+	}
+
+	/* Growth or a rewrite of the same length shows only here, not as a short read. */
+	if (fstat(fd, &st_after) < 0) {
+		set_error(out, "fstat: %s", strerror(errno));
+		return 0;
+	}
+	file_id_from_stat(&before, st);
+	file_id_from_stat(&after, &st_after);
+	if (!file_id_equal(&before, &after)) {
+		set_error(out, "file changed while hashing");
+		return 0;
+	}
+
+	for (i = 0; i < MD_COUNT; i++) {
+		if (!EVP_DigestFinal_ex(d->ctx[i], md[i], &mdlen[i]))
+			goto out_crypto;
+	}
+	for (i = 0; i < MD_COUNT; i++)
+		to_hex(hex[i], md[i], mdlen[i]);
+	out->have_hashes = true;
+	*stable = true;
+	return 0;
+
+out_crypto:
+	set_error(out, "libcrypto digest failed");
+	return -EIO;
+}
+
+int mmt_hash_fd(int fd, off_t limit, struct mmt_hashes *out)
+{
+	struct digests d;
+	struct stat st;
+	uint64_t nread = 0;
+	bool stable;
+	int r;
+
+	r = digests_init(&d);
+	if (r < 0) {
+		hashes_reset(out);
+		set_error(out, "libcrypto setup: %s", strerror(-r));
+		return r;
+	}
+	r = hash_with(&d, fd, limit, out, &st, &stable, &nread);
+	digests_free(&d);
+	return r;
+}
+
+/* Results */
+
+static struct result *result_new(const struct mmt_hashes *h, const char *magic)
+{
+	struct result *res;
+	size_t len = 0;
+
+	if (magic) {
+		len = strlen(magic);
+		/* Bounds a cache entry even for a description built from hostile input. */
+		if (len > MMT_HASH_MAGIC_MAX - 1)
+			len = MMT_HASH_MAGIC_MAX - 1;
+	}
+	res = malloc(sizeof(*res) + len + 1);
+	if (!res)
+		return NULL;
+	atomic_init(&res->refs, 1);
+	res->h = *h;
+	memcpy(res->magic, magic ? magic : "", len);
+	res->magic[len] = '\0';
+	res->h.magic = magic ? res->magic : NULL;
+	return res;
+}
+
+static struct result *result_get(struct result *res)
+{
+	atomic_fetch_add_explicit(&res->refs, 1, memory_order_relaxed);
+	return res;
+}
+
+static void result_put(struct result *res)
+{
+	if (res && atomic_fetch_sub_explicit(&res->refs, 1, memory_order_acq_rel) == 1)
+		free(res);
+}
+
+/* Cache */
+
+static size_t file_id_bucket(const struct cache *c, const struct mmt_file_id *id)
+{
+	uint64_t x = (uint64_t)id->ino * 0x9e3779b97f4a7c15ULL ^ (uint64_t)id->dev;
+
+	/*
+	 * Only dev and ino are hashed so every version of a file shares a bucket, which lets
+	 * cache_store() drop versions a rewrite made stale.
+	 */
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 29;
+	return x & (c->nbuckets - 1);
+}
+
+static int cache_init(struct cache *c, size_t max)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->max = max;
+	c->lru.next = c->lru.prev = &c->lru;
+	c->nbuckets = 1;
+	while (c->nbuckets < max && c->nbuckets < (SIZE_MAX >> 2))
+		c->nbuckets <<= 1;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets)
+		return -ENOMEM;
+	r = pthread_mutex_init(&c->lock, NULL);
+	if (r) {
+		free(c->buckets);
+		return -r;
+	}
+	return 0;
+}
+
+static void lru_unlink(struct cache_entry *e)
+{
+	e->prev->next = e->next;
+	e->next->prev = e->prev;
+}
+
+static void lru_push_front(struct cache *c, struct cache_entry *e)
+{
+	e->next = c->lru.next;
+	e->prev = &c->lru;
+	c->lru.next->prev = e;
+	c->lru.next = e;
+}
+
+static void cache_remove(struct cache *c, struct cache_entry *e)
+{
+	struct cache_entry **pp = &c->buckets[file_id_bucket(c, &e->id)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(e);
+	result_put(e->res);
+	free(e);
+	c->count--;
+}
+
+static void cache_destroy(struct cache *c)
+{
+	while (c->lru.next != &c->lru)
+		cache_remove(c, c->lru.next);
+	free(c->buckets);
+	/* Destroying an unlocked, initialized mutex cannot fail. */
+	(void)pthread_mutex_destroy(&c->lock);
+}
+
+/* Return: a reference the caller must result_put(), or NULL on a miss. */
+static struct result *cache_lookup(struct cache *c, const struct mmt_file_id *id)
+{
+	struct result *res = NULL;
+	struct cache_entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	for (e = c->buckets[file_id_bucket(c, id)]; e; e = e->hnext) {
+		if (file_id_equal(&e->id, id)) {
+			lru_unlink(e);
+			lru_push_front(c, e);
+			res = result_get(e->res);
+			break;
+		}
+	}
+	if (res)
+		c->hits++;
+	else
+		c->misses++;
+	pthread_mutex_unlock(&c->lock);
+	return res;
+}
+
+/* Takes a new reference on @res.  Failing to cache only costs a rehash, so it is silent. */
+static void cache_store(struct cache *c, const struct mmt_file_id *id, struct result *res)
+{
+	struct cache_entry *e, *next;
+
+	if (!c->max)
+		return;
+
+	pthread_mutex_lock(&c->lock);
+	for (e = c->buckets[file_id_bucket(c, id)]; e; e = next) {
+		next = e->hnext;
+		if (e->id.dev != id->dev || e->id.ino != id->ino)
+			continue;
+		/* Same file, another version: it was modified, the old result can never hit. */
+		cache_remove(c, e);
+	}
+	if (c->count >= c->max) {
+		cache_remove(c, c->lru.prev);
+		c->evictions++;
+	}
+	e = malloc(sizeof(*e));
+	if (e) {
+		e->id = *id;
+		e->res = result_get(res);
+		e->hnext = c->buckets[file_id_bucket(c, id)];
+		c->buckets[file_id_bucket(c, id)] = e;
+		lru_push_front(c, e);
+		c->count++;
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Jobs */
+
+static void job_free(struct mmt_hash_job *job)
+{
+	result_put(job->res);
+	if (job->fd >= 0)
+		close(job->fd);
+	free(job);
+}
+
+void mmt_hash_job_put(struct mmt_hash_job *job)
+{
+	if (job && atomic_fetch_sub_explicit(&job->refs, 1, memory_order_acq_rel) == 1)
+		job_free(job);
+}
+
+bool mmt_hash_job_done(const struct mmt_hash_job *job)
+{
+	return atomic_load_explicit(&job->done, memory_order_acquire);
+}
+
+const struct mmt_hashes *mmt_hash_job_result(const struct mmt_hash_job *job)
+{
+	return mmt_hash_job_done(job) ? job->out : NULL;
+}
+
+void mmt_hash_job_wait(struct mmt_hash_job *job)
+{
+	struct mmt_hasher *h = job->h;
+
+	if (mmt_hash_job_done(job))
+		return;
+	pthread_mutex_lock(&h->lock);
+	while (!mmt_hash_job_done(job))
+		pthread_cond_wait(&h->done_cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Closes the fd now: jobs hold theirs only until the worker or submit is through with it. */
+static void job_close_fd(struct mmt_hash_job *job)
+{
+	if (job->fd >= 0) {
+		/* Read-only fd: close() has no buffered data to lose, so its error is moot. */
+		(void)close(job->fd);
+		job->fd = -1;
+	}
+}
+
+/*
+ * Give @job either @res (a reference is taken) or, when @res is NULL, a copy of @err.
+ * Called with h->lock held for queued jobs, so waiters cannot miss the wakeup.
+ */
+static void job_finish(struct mmt_hash_job *job, struct result *res, const struct mmt_hashes *err)
+{
+	job_close_fd(job);
+	if (res) {
+		job->res = result_get(res);
+		job->out = &res->h;
+	} else {
+		job->local = *err;
+		job->local.magic = NULL;
+		job->out = &job->local;
+	}
+	atomic_store_explicit(&job->done, true, memory_order_release);
+}
+
+/* With h->lock held: finish a dequeued leader and its followers, drop the hasher's refs. */
+static void job_complete_locked(struct mmt_hasher *h, struct mmt_hash_job *job,
+				struct result *res, const struct mmt_hashes *err)
+{
+	struct mmt_hash_job *f, *next;
+
+	for (f = job->followers; f; f = next) {
+		next = f->next;
+		job_finish(f, res, err);
+		h->queued--;
+		mmt_hash_job_put(f);
+	}
+	job->followers = NULL;
+	job_finish(job, res, err);
+	mmt_hash_job_put(job);
+}
+
+/* With h->lock held. */
+static struct mmt_hash_job *find_pending(struct mmt_hasher *h, const struct mmt_file_id *id)
+{
+	struct mmt_hash_job *job;
+	unsigned int i;
+
+	for (i = 0; i < h->nworkers; i++) {
+		job = h->workers[i].current;
+		if (job && file_id_equal(&job->id, id))
+			return job;
+	}
+	/* Linear, but bounded by max_queued and only on a cache miss. */
+	for (job = h->head; job; job = job->next) {
+		if (file_id_equal(&job->id, id))
+			return job;
+	}
+	return NULL;
+}
+
+struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
+{
+	struct mmt_hash_job *job, *leader;
+	struct result *res;
+	int unused_fd = -1;
+	struct stat st;
+
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		(void)close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	atomic_init(&job->refs, 1);
+	atomic_init(&job->done, false);
+	job->h = h;
+	job->fd = fd;
+	hashes_reset(&job->local);
+	job->out = &job->local;
+
+	if (fstat(fd, &st) < 0) {
+		set_error(&job->local, "fstat: %s", strerror(errno));
+		goto out_done;
+	}
+	job->local.size = st.st_size;
+	if (!S_ISREG(st.st_mode)) {
+		set_error(&job->local, "not a regular file (%s)", file_type_name(st.st_mode));
+		goto out_done;
+	}
+
+	file_id_from_stat(&job->id, &st);
+	res = cache_lookup(&h->cache, &job->id);
+	if (res) {
+		/* The lookup's reference becomes the job's. */
+		job->res = res;
+		job->out = &res->h;
+		goto out_done;
+	}
+
+	pthread_mutex_lock(&h->lock);
+	if (h->stopping || h->queued >= h->max_queued) {
+		if (h->stopping)
+			set_error(&job->local, "hasher stopped");
+		else
+			set_error(&job->local, "hash queue full (%zu jobs): skipped", h->max_queued);
+		h->skipped++;
+		pthread_mutex_unlock(&h->lock);
+		goto out_done;
+	}
+	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
+	h->queued++;
+	leader = find_pending(h, &job->id);
+	if (leader) {
+		/*
+		 * A follower never reads its fd: the leader has the file open.  Taken out
+		 * before the job is published, as the worker closes follower fds it sees.
+		 */
+		unused_fd = job->fd;
+		job->fd = -1;
+		job->next = leader->followers;
+		leader->followers = job;
+		h->coalesced++;
+	} else {
+		if (h->tail)
+			h->tail->next = job;
+		else
+			h->head = job;
+		h->tail = job;
+		pthread_cond_signal(&h->work_cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+
+	if (unused_fd >= 0)
+		(void)close(unused_fd);
+	return job;
+
+out_done:
+	job_close_fd(job);
+	atomic_store_explicit(&job->done, true, memory_order_release);
+	return job;
+}
+
+/* Workers */
+
+static void notify(struct mmt_hasher *h)
+{
+	uint64_t one = 1;
+
+	/*
+	 * Only fails with EAGAIN when the counter is at its maximum, and then the fd is
+	 * readable already, which is all the owner needs.
+	 */
+	if (write(h->notify_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* Hash and type one file, outside any lock. */
+static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
+				     struct mmt_hashes *out, struct mmt_file_id *id,
+				     bool *cacheable, uint64_t *nread)
+{
+	struct mmt_hasher *h = w->h;
+	struct timespec start;
+	struct result *res;
+	char *magic = NULL;
+	struct stat st;
+	bool stable;
+	int r;
+
+	*cacheable = false;
+	/*
+	 * Timestamps come from the coarse clock, so a write in the same tick as an earlier
+	 * one can leave mtime and ctime unchanged.  A result is cached only when the file's
+	 * ctime is older than the start of the read: any later write then gets a newer ctime
+	 * and misses (git's "racy git" problem, solved the same way).
+	 */
+	if (clock_gettime(CLOCK_REALTIME_COARSE, &start) < 0)
+		start.tv_sec = start.tv_nsec = 0;
+
+	r = hash_with(&w->d, job->fd, h->size_limit, out, &st, &stable, nread);
+	if (r < 0 || !S_ISREG(st.st_mode))
+		return NULL;
+
+	magic = mmt_magic_fd(w->magic, job->fd);
+	if (!magic && !out->error[0]) {
+		const char *why = mmt_magic_error(w->magic);
+
+		set_error(out, "magic: %s", why ? why : strerror(errno));
+	}
+
+	res = result_new(out, magic);
+	if (!res) {
+		set_error(out, "out of memory");
+		goto out_free;
+	}
+	/* The worker's own fstat: the file may have changed since submit. */
+	file_id_from_stat(id, &st);
+	*cacheable = stable && magic && timespec_before(&st.st_ctim, &start);
+
+out_free:
+	free(magic);
+	return res;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct mmt_hasher *h = w->h;
+	struct mmt_hash_job *job;
+	struct mmt_file_id id;
+	struct mmt_hashes out;
+	struct result *res;
+	uint64_t nread;
+	bool cacheable;
+
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (!h->stopping && !h->head)
+			pthread_cond_wait(&h->work_cond, &h->lock);
+		if (h->stopping)
+			break;
+		job = h->head;
+		h->head = job->next;
+		if (!h->head)
+			h->tail = NULL;
+		job->next = NULL;
+		h->queued--;
+		w->current = job;
+		pthread_mutex_unlock(&h->lock);
+
+		nread = 0;
+		res = worker_process(w, job, &out, &id, &cacheable, &nread);
+		job_close_fd(job);
+		if (res && cacheable)
+			cache_store(&h->cache, &id, res);
+
+		pthread_mutex_lock(&h->lock);
+		w->current = NULL;
+		h->hashed_files++;
+		h->hashed_bytes += nread;
+		job_complete_locked(h, job, res, &out);
+		pthread_cond_broadcast(&h->done_cond);
+		pthread_mutex_unlock(&h->lock);
+
+		result_put(res);
+		notify(h);
+		pthread_mutex_lock(&h->lock);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Hasher */
+
+static void stop_workers(struct mmt_hasher *h)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&h->lock);
+	h->stopping = true;
+	pthread_cond_broadcast(&h->work_cond);
+	pthread_mutex_unlock(&h->lock);
+
+	for (i = 0; i < h->nworkers; i++) {
+		if (h->workers[i].started) {
+			/* Joining our own, joinable, live threads cannot fail. */
+			(void)pthread_join(h->workers[i].thread, NULL);
+			h->workers[i].started = false;
+		}
+	}
+}
+
+static void free_workers(struct mmt_hasher *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->nworkers; i++) {
+		digests_free(&h->workers[i].d);
+		mmt_magic_close(h->workers[i].magic);
+	}
+	free(h->workers);
+}
+
+/* Start threads with every signal blocked, so the owner's handlers run in its own thread. */
+static int start_workers(struct mmt_hasher *h)
+{
+	sigset_t all, old;
+	unsigned int i;
+	int r;
+
+	sigfillset(&all);
+	r = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (r)
+		return -r;
+	for (i = 0; i < h->nworkers; i++) {
+		r = pthread_create(&h->workers[i].thread, NULL, worker_main, &h->workers[i]);
+		if (r)
+			break;
+		h->workers[i].started = true;
+	}
+	/* Restoring a mask we just read back cannot fail. */
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -r;
+}
+
+struct mmt_hasher *mmt_hasher_new(size_t cache_entries, size_t max_queued, off_t size_limit)
+{
+	return mmt_hasher_new_workers(cache_entries, max_queued, size_limit, 1);
+}
+
+struct mmt_hasher *mmt_hasher_new_workers(size_t cache_entries, size_t max_queued,
+					  off_t size_limit, unsigned int workers)
+{
+	struct mmt_hasher *h;
+	unsigned int i;
+	int r;
+
+	if (!max_queued || !workers) {
+		errno = EINVAL;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->max_queued = max_queued;
+	h->size_limit = size_limit;
+	h->nworkers = workers;
+
+	r = -pthread_mutex_init(&h->lock, NULL);
+	if (r)
+		goto out_free;
+	r = -pthread_cond_init(&h->work_cond, NULL);
+	if (r)
+		goto out_lock;
+	r = -pthread_cond_init(&h->done_cond, NULL);
+	if (r)
+		goto out_work_cond;
+	r = cache_init(&h->cache, cache_entries);
+	if (r)
+		goto out_done_cond;
+	h->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->notify_fd < 0) {
+		r = -errno;
+		goto out_cache;
+	}
+
+	h->workers = calloc(workers, sizeof(*h->workers));
+	if (!h->workers) {
+		r = -ENOMEM;
+		goto out_notify;
+	}
+	for (i = 0; i < workers; i++) {
+		h->workers[i].h = h;
+		r = digests_init(&h->workers[i].d);
+		if (r)
+			goto out_workers;
+		/* One handle per thread: libmagic handles are not thread safe. */
+		h->workers[i].magic = mmt_magic_open();
+		if (!h->workers[i].magic) {
+			r = -errno;
+			goto out_workers;
+		}
+	}
+
+	r = start_workers(h);
+	if (r)
+		goto out_stop;
+	return h;
+
+out_stop:
+	stop_workers(h);
+out_workers:
+	free_workers(h);
+out_notify:
+	(void)close(h->notify_fd);
+out_cache:
+	cache_destroy(&h->cache);
+out_done_cond:
+	(void)pthread_cond_destroy(&h->done_cond);
+out_work_cond:
+	(void)pthread_cond_destroy(&h->work_cond);
+out_lock:
+	(void)pthread_mutex_destroy(&h->lock);
+out_free:
+	free(h);
+	errno = -r;
+	return NULL;
+}
+
+void mmt_hasher_free(struct mmt_hasher *h)
+{
+	struct mmt_hash_job *job;
+	struct mmt_hashes err;
+
+	if (!h)
+		return;
+	stop_workers(h);
+
+	hashes_reset(&err);
+	set_error(&err, "hasher stopped");
+	/* The workers are gone, but waiters in other threads may still hold the lock. */
+	pthread_mutex_lock(&h->lock);
+	while ((job = h->head)) {
+		h->head = job->next;
+		job->next = NULL;
+		h->queued--;
+		job_complete_locked(h, job, NULL, &err);
+	}
+	h->tail = NULL;
+	pthread_cond_broadcast(&h->done_cond);
+	pthread_mutex_unlock(&h->lock);
+
+	free_workers(h);
+	(void)close(h->notify_fd);
+	cache_destroy(&h->cache);
+	(void)pthread_cond_destroy(&h->done_cond);
+	(void)pthread_cond_destroy(&h->work_cond);
+	(void)pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+void mmt_hasher_stats(const struct mmt_hasher *h, struct mmt_hash_stats *stats)
+{
+	/* The locks change, the counters they guard do not: const to the caller. */
+	struct mmt_hasher *mh = (struct mmt_hasher *)h;
+
+	pthread_mutex_lock(&mh->cache.lock);
+	stats->hits = mh->cache.hits;
+	stats->misses = mh->cache.misses;
+	stats->evictions = mh->cache.evictions;
+	pthread_mutex_unlock(&mh->cache.lock);
+
+	pthread_mutex_lock(&mh->lock);
+	stats->coalesced = mh->coalesced;
+	stats->skipped = mh->skipped;
+	stats->hashed_files = mh->hashed_files;
+	stats->hashed_bytes = mh->hashed_bytes;
+	pthread_mutex_unlock(&mh->lock);
+}
+
+int mmt_hasher_notify_fd(const struct mmt_hasher *h)
+{
+	return h->notify_fd;
+}
+
+int mmt_hasher_notify_clear(struct mmt_hasher *h)
+{
+	uint64_t count;
+
+	if (read(h->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}

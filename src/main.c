@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mmaptrace: options, setup order, the main loop, signals, exit status.
+ *
+ * Only this file exits. Signals are taken through a signalfd in the main
+ * loop (no handler runs), so every exit path goes through the same teardown
+ * and the kernel is left as it was found.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emit.h"
+#include "error.h"
+#include "pair.h"
+#include "probe.h"
+#include "proc.h"
+#include "ring.h"
+
+#define MAX_PIDS	256
+#define LOST_POLL_NS	(100 * 1000000ULL)
+
+enum {
+	EV_DO_MMAP	= 1 << 0,
+	EV_MMAP_EXEC	= 1 << 1,
+};
+
+enum {
+	OPT_FORMAT = 0x100,
+	OPT_BACKEND,
+	OPT_BUFFER_SIZE,
+};
+
+struct options {
+	unsigned int events;
+	enum mmt_format format;
+	struct mmt_probe_opts probe;
+	const char *outfile;
+	pid_t pids[MAX_PIDS];
+	int npids;
+	bool quiet;
+	char **argv;		/* CMD [ARGS], or NULL */
+};
+
+/* A small direct-mapped cache tid -> (tgid, comm), dropped at thread exit. */
+struct thread_slot {
+	pid_t tid, tgid;
+	char comm[16];
+	int err;
+};
+
+struct tracer {
+	struct options *opt;
+	struct mmt_probe *probe;
+	struct mmt_ring *ring;
+	struct mmt_pair *pair;
+	struct mmt_emit *emit;
+	int sfd;
+	pid_t child;
+	int child_status;
+	bool child_done;
+	int pidfds[MAX_PIDS];
+	int pids_alive;
+	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
+	uint64_t last_lost_poll;
+	int out_err;
+	struct thread_slot threads[1024];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: mmaptrace [OPTIONS] -- CMD [ARGS...]\n"
+"       mmaptrace [OPTIONS] -p PID[,PID...]\n"
+"       mmaptrace [OPTIONS] -a\n"
+"Report the memory mappings processes make, as JSON lines or text.\n"
+"\n"
+"General:\n"
+"  -h, --help               show this help and exit\n"
+"  -V, --version            show the version and exit\n"
+"  -q, --quiet              no backend notice on stderr\n"
+"\n"
+"Startup:\n"
+"  -p, --attach=PID[,PID]   trace these running processes (all their threads)\n"
+"  -a, --all                trace the whole host\n"
+"  -f, --follow-forks       also trace children and threads created later\n"
+"\n"
+"Tracing:\n"
+"  -e, --events=LIST        do_mmap (every mapping, default) and/or mmap_exec\n"
+"                           (successful PROT_EXEC mappings of a file), comma-separated\n"
+"      --backend=NAME       auto (default), kprobe or tracepoint\n"
+"      --buffer-size=KB     per-CPU kernel buffer size in KiB (default: the kernel's)\n"
+"\n"
+"Output:\n"
+"  -o, --output=FILE        write records to FILE instead of standard output\n"
+"      --format=FORMAT      json (default) or text\n");
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_events(const char *s, unsigned int *events)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	*events = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "do_mmap")) {
+			*events |= EV_DO_MMAP;
+		} else if (!strcmp(tok, "mmap_exec")) {
+			*events |= EV_MMAP_EXEC;
+		} else {
+			mmt_error("unknown event '%s' in -e (known: do_mmap, mmap_exec)", tok);
+			r = -EINVAL;
+			break;
+		}
+	}
+	if (!r && !*events) {
+		mmt_error("-e needs at least one event (do_mmap, mmap_exec)");
+		r = -EINVAL;
+	}
+	free(copy);
+	return r;
+}
+
+static int parse_pids(const char *s, struct options *o)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	unsigned long v;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (parse_uint(tok, INT_MAX, &v) < 0 || v == 0) {
+			mmt_error("invalid process id '%s' in -p", tok);
+			r = -EINVAL;
+			break;
+		}
+		if (o->npids == MAX_PIDS) {
+			mmt_error("too many process ids in -p (at most %d)", MAX_PIDS);
+			r = -E2BIG;
+			break;
+		}
+		o->pids[o->npids++] = (pid_t)v;
+	}
+	free(copy);
+	return r;
+}
+
+/* Return: 0 to go on, 1 to exit 0 (help, version), -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "attach", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "follow-forks", no_argument, NULL, 'f' },
+		{ "events", required_argument, NULL, 'e' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int c;
+
+	o->events = EV_DO_MMAP;
+	/* "+": stop at the first non-option, so CMD's own options stay CMD's. */
+	while ((c = getopt_long(argc, argv, "+hVqp:afe:o:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("mmaptrace %s\n", PACKAGE_VERSION);
+			return 1;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'p':
+			if (parse_pids(optarg, o) < 0)
+				return -1;
+			break;
+		case 'a':
+			o->probe.all = true;
+			break;
+		case 'f':
+			o->probe.follow = true;
+			break;
+		case 'e':
+			if (parse_events(optarg, &o->events) < 0)
+				return -1;
+			break;
+		case 'o':
+			o->outfile = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "json")) {
+				o->format = MMT_FORMAT_JSON;
+			} else if (!strcmp(optarg, "text")) {
+				o->format = MMT_FORMAT_TEXT;
+			} else {
+				mmt_error("invalid --format '%s' (json or text)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto")) {
+				o->probe.backend = MMT_BACKEND_AUTO;
+			} else if (!strcmp(optarg, "kprobe")) {
+				o->probe.backend = MMT_BACKEND_KPROBE;
+			} else if (!strcmp(optarg, "tracepoint")) {
+				o->probe.backend = MMT_BACKEND_TRACEPOINT;
+			} else {
+				mmt_error("invalid --backend '%s' (auto, kprobe or tracepoint)", optarg);
+				return -1;
+			}
+			break;
+		case OPT_BUFFER_SIZE:
+			if (parse_uint(optarg, 1024 * 1024, &v) < 0 || v == 0) {
+				mmt_error("invalid --buffer-size '%s' (KiB, 1 to 1048576)", optarg);
+				return -1;
+			}
+			o->probe.buffer_kb = (unsigned int)v;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->argv = argv + optind;
+	if (!!o->argv + !!o->npids + o->probe.all != 1) {
+		mmt_error(o->argv || o->npids || o->probe.all ?
+			  "give only one of -- CMD, -p PID and -a" :
+			  "must have a command to run, -p PID or -a");
+		return -1;
+	}
+	return 0;
+}
+
+static struct thread_slot *thread_info(struct tracer *t, pid_t tid)
+{
+	struct thread_slot *s = &t->threads[(unsigned int)tid % 1024];
+
+	if (s->tid != tid) {
+		s->tid = tid;
+		s->err = mmt_proc_thread(tid, &s->tgid, s->comm);
+	}
+	return s;
+}
+
+static void thread_forget(struct tracer *t, pid_t tid)
+{
+	struct thread_slot *s = &t->threads[(unsigned int)tid % 1024];
+
+	if (s->tid == tid)
+		s->tid = 0;
+}
+
+static bool wanted(const struct tracer *t, const struct mmt_mapping *m, bool *exec)
+{
+	const struct mmt_event *en = &m->enter;
+	bool ok = !(m->ret < 0 && m->ret >= -4095);
+
+	*exec = ok && (en->prot & PROT_EXEC) && !(en->flags & MAP_ANONYMOUS) &&
+		(!(en->have & MMT_HAVE_FD) || en->fd >= 0);
+	return (t->opt->events & EV_DO_MMAP) || ((t->opt->events & EV_MMAP_EXEC) && *exec);
+}
+
+static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
+{
+	struct mmt_map_info mi = { 0 };
+	struct mmt_record rec = { 0 };
+	struct thread_slot *ts;
+	char error[256] = "";
+	bool exec, ok = !(m->ret < 0 && m->ret >= -4095);
+	int r;
+
+	if (!wanted(t, m, &exec))
+		return 0;
+	ts = thread_info(t, m->tid);
+	if (ok && !(m->enter.flags & MAP_ANONYMOUS))
+		mmt_proc_resolve(m->tid, (uint64_t)m->ret, (m->enter.have & MMT_HAVE_FD) ?
+				 m->enter.fd : -1, &mi);
+	if (ts->err)
+		snprintf(error, sizeof(error), "thread gone before it could be read (%s)%s%s",
+			 strerrorname_np(-ts->err), mi.error[0] ? "; " : "", mi.error);
+	else
+		snprintf(error, sizeof(error), "%s", mi.error);
+	rec.event = (t->opt->events & EV_DO_MMAP) ? "do_mmap" : "mmap_exec";
+	rec.backend = mmt_probe_backend_name(t->probe);
+	rec.utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
+	rec.pid = ts->err ? 0 : ts->tgid;
+	rec.tid = m->tid;
+	rec.comm = ts->err ? NULL : ts->comm;
+	rec.map = m;
+	rec.file = &mi;
+	rec.error = error;
+	r = mmt_emit_record(t->emit, &rec);
+	/* The -e do_mmap,mmap_exec pair gives an exec mapping both records. */
+	if (!r && exec && (t->opt->events & EV_DO_MMAP) && (t->opt->events & EV_MMAP_EXEC)) {
+		rec.event = "mmap_exec";
+		r = mmt_emit_record(t->emit, &rec);
+	}
+	mmt_proc_map_info_release(&mi);
+	return r;
+}
+
+static int deliver(const struct mmt_event *ev, void *ctx)
+{
+	struct tracer *t = ctx;
+	struct mmt_mapping m;
+	int r;
+
+	r = mmt_pair_feed(t->pair, ev, &m);
+	if (ev->role == MMT_ROLE_TASK_EXIT || ev->role == MMT_ROLE_TASK_EXEC)
+		thread_forget(t, ev->tid);
+	if (r <= 0)
+		return r;
+	return emit_mapping(t, &m);
+}
+
+static int64_t mono_to_utc_offset(void)
+{
+	struct timespec rt, mono;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+}
+
+static int report_lost(struct tracer *t, bool force)
+{
+	uint64_t now = mmt_ring_mono_ns(), cpu_lost[1024];
+	int64_t lost;
+	int c, r, n = mmt_ring_ncpus(t->ring);
+
+	if (!force && now - t->last_lost_poll < LOST_POLL_NS)
+		return 0;
+	t->last_lost_poll = now;
+	if (n > 1024)
+		n = 1024;
+	lost = mmt_ring_update_lost(t->ring, cpu_lost);
+	if (lost <= 0)
+		return (int)lost;
+	for (c = 0; c < n; c++) {
+		if (!cpu_lost[c])
+			continue;
+		r = mmt_emit_lost(t->emit, cpu_lost[c], c, (uint64_t)((int64_t)now + t->mono_to_utc));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int drain(struct tracer *t, bool final)
+{
+	int r = mmt_ring_drain(t->ring, final, deliver, t);
+
+	if (r >= 0)
+		r = report_lost(t, final);
+	if (r >= 0)
+		r = mmt_emit_flush(t->emit);
+	if (r < 0 && !t->out_err && (r == -EPIPE || r == -ENOSPC || r == -EIO || r == -EFBIG ||
+				     r == -EDQUOT)) {
+		t->out_err = r;
+		mmt_perror(r, "cannot write %s", t->opt->outfile ? t->opt->outfile : "output");
+	}
+	return r;
+}
+
+/* Fork CMD stopped on a pipe, so it is in set_event_pid before its first mapping. */
+static int spawn(struct tracer *t, char **argv, sigset_t *oldmask, int *go_fd, int *status_fd)
+{
+	int go[2], st[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return mmt_perror(-errno, "pipe");
+	if (pipe2(st, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return mmt_perror(-errno, "pipe");
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(go[0]); close(go[1]); close(st[0]); close(st[1]);
+		return mmt_perror(-errno, "fork");
+	}
+	if (pid == 0) {
+		char c;
+		int err;
+
+		close(go[1]);
+		close(st[0]);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* EOF without a byte: the tracer died or gave up: do not run untraced. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(st[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(st[1]);
+	t->child = pid;
+	*go_fd = go[1];
+	*status_fd = st[0];
+	return 0;
+}
+
+/* Returns 0 once CMD has exec'd, -errno (printed) if it could not. */
+static int release_child(struct tracer *t, int go_fd, int status_fd)
+{
+	int err = 0;
+	ssize_t n;
+
+	n = write(go_fd, "g", 1);
+	close(go_fd);
+	if (n != 1) {
+		close(status_fd);
+		return mmt_perror(-errno, "cannot start %s", t->opt->argv[0]);
+	}
+	do
+		n = read(status_fd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(status_fd);
+	if (n == sizeof(err))
+		return mmt_perror(-err, "cannot run '%s'", t->opt->argv[0]);
+	return 0;
+}
+
+static int add_process(struct tracer *t, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir) {
+		mmt_error("no such process: %d", (int)pid);
+		return -ESRCH;
+	}
+	while ((de = readdir(dir)) && !r) {
+		if (de->d_name[0] == '.')
+			continue;
+		r = mmt_probe_add_pid(t->probe, (pid_t)atoi(de->d_name));
+		if (r == -ESRCH)	/* that thread just exited */
+			r = 0;
+	}
+	closedir(dir);
+	return r;
+}
+
+static int open_pidfds(struct tracer *t)
+{
+	int i;
+
+	for (i = 0; i < t->opt->npids; i++) {
+		t->pidfds[i] = (int)syscall(SYS_pidfd_open, t->opt->pids[i], 0);
+		if (t->pidfds[i] < 0) {
+			mmt_error("no such process: %d", (int)t->opt->pids[i]);
+			return -ESRCH;
+		}
+		t->pids_alive++;
+	}
+	return 0;
+}
+
+static void reap_child(struct tracer *t)
+{
+	int status;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == t->child) {
+			t->child_status = status;
+			t->child_done = true;
+		}
+	}
+}
+
+static bool finished(struct tracer *t)
+{
+	if (t->opt->argv) {
+		if (!t->child_done)
+			return false;
+		/* With -f, the kernel drops exiting threads from the filter. */
+		return !t->opt->probe.follow || mmt_probe_pids_left(t->probe) <= 0;
+	}
+	if (t->opt->npids)
+		return t->pids_alive == 0;
+	return false;
+}
+
+static void describe_backend(const struct tracer *t)
+{
+	if (t->opt->quiet)
+		return;
+	if (mmt_probe_backend(t->probe) == MMT_BACKEND_TRACEPOINT)
+		mmt_error("backend: tracepoint (syscalls/sys_enter_mmap, sys_exit_mmap)%s; "
+			  "mappings the kernel makes itself (the ELF loader's mappings of the "
+			  "executable and its interpreter at execve, shmat) are not seen",
+			  t->opt->probe.backend == MMT_BACKEND_AUTO ?
+			  ": this kernel has no kprobe events" : "");
+	else
+		mmt_error("backend: kprobe (do_mmap)");
+}
+
+/* Return: 1 when a stop signal arrived. */
+static int handle_signals(struct tracer *t)
+{
+	struct signalfd_siginfo si;
+	int stop = 0;
+
+	while (read(t->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap_child(t);
+		else
+			stop = 1;
+	}
+	return stop;
+}
+
+static int main_loop(struct tracer *t)
+{
+	struct pollfd fds[1 + MAX_PIDS + 1024];
+	int n, ncpu, i, r;
+
+	for (;;) {
+		if (finished(t))
+			return 0;
+		n = 0;
+		fds[n++] = (struct pollfd){ .fd = t->sfd, .events = POLLIN };
+		for (i = 0; i < t->opt->npids; i++)
+			fds[n++] = (struct pollfd){ .fd = t->pidfds[i], .events = POLLIN };
+		ncpu = mmt_ring_pollfds(t->ring, fds + n);
+		r = poll(fds, (nfds_t)(n + ncpu), mmt_ring_held(t->ring) ? 2 : 100);
+		if (r < 0 && errno != EINTR)
+			return mmt_perror(-errno, "poll");
+		if (fds[0].revents && handle_signals(t))
+			return 0;
+		for (i = 0; i < t->opt->npids; i++) {
+			if (t->pidfds[i] >= 0 && fds[1 + i].revents) {
+				close(t->pidfds[i]);
+				t->pidfds[i] = -1;
+				t->pids_alive--;
+			}
+		}
+		r = drain(t, false);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int setup_signals(struct tracer *t, sigset_t *oldmask)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGQUIT);
+	if (sigprocmask(SIG_BLOCK, &mask, oldmask) < 0)
+		return mmt_perror(-errno, "sigprocmask");
+	/* A closed output pipe is an EPIPE from write(), handled like any write error. */
+	signal(SIGPIPE, SIG_IGN);
+	t->sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (t->sfd < 0)
+		return mmt_perror(-errno, "signalfd");
+	return 0;
+}
+
+static int open_output(const struct options *o, bool *created)
+{
+	int fd;
+
+	*created = false;
+	if (!o->outfile)
+		return STDOUT_FILENO;
+	fd = open(o->outfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		*created = true;
+		return fd;
+	}
+	if (errno == EEXIST)
+		fd = open(o->outfile, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return mmt_perror(-errno, "cannot open output file %s", o->outfile);
+	return fd;
+}
+
+static void summary(struct tracer *t)
+{
+	struct mmt_ring_stats rs;
+	struct mmt_pair_stats ps;
+
+	if (!t->ring || !t->pair)
+		return;
+	mmt_ring_stats(t->ring, &rs);
+	mmt_pair_stats(t->pair, &ps);
+	fprintf(stderr, "mmaptrace: %llu events, %llu mappings, %llu records written, "
+		"%llu events lost, %llu unpaired\n",
+		(unsigned long long)rs.events, (unsigned long long)ps.paired,
+		(unsigned long long)mmt_emit_records(t->emit), (unsigned long long)rs.lost,
+		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending));
+}
+
+static int exit_status(const struct tracer *t, int err)
+{
+	if (err < 0)
+		return 1;
+	if (t->opt->argv && t->child_done) {
+		if (WIFEXITED(t->child_status))
+			return WEXITSTATUS(t->child_status);
+		if (WIFSIGNALED(t->child_status))
+			return 128 + WTERMSIG(t->child_status);
+	}
+	return 0;
+}
+
+static int trace(struct tracer *t, sigset_t *oldmask)
+{
+	const struct mmt_probe_event *events;
+	int go_fd = -1, status_fd = -1, i, r;
+	size_t nevents;
+
+	t->probe = mmt_probe_open(&t->opt->probe);
+	if (!t->probe)
+		return -errno;
+	if (t->opt->argv) {
+		r = spawn(t, t->opt->argv, oldmask, &go_fd, &status_fd);
+		if (r < 0)
+			return r;
+		r = mmt_probe_add_pid(t->probe, t->child);
+	} else {
+		r = open_pidfds(t);
+		for (i = 0; !r && i < t->opt->npids; i++)
+			r = add_process(t, t->opt->pids[i]);
+	}
+	if (r < 0)
+		goto out_child;
+	events = mmt_probe_events(t->probe, &nevents);
+	t->ring = mmt_ring_open(mmt_probe_instance(t->probe), events, nevents);
+	if (!t->ring) {
+		r = mmt_perror(-errno, "cannot open the trace buffers");
+		goto out_child;
+	}
+	r = mmt_probe_enable(t->probe);
+	if (r < 0)
+		goto out_child;
+	describe_backend(t);
+	if (t->opt->argv) {
+		r = release_child(t, go_fd, status_fd);
+		go_fd = status_fd = -1;
+		if (r < 0) {
+			kill(t->child, SIGKILL);
+			waitpid(t->child, NULL, 0);
+			t->child = 0;
+			return -ENOEXEC;
+		}
+	}
+	r = main_loop(t);
+	/* Stop the events first so the last drain sees a finished buffer. */
+	mmt_probe_disable(t->probe);
+	if (r >= 0 || r == -EPIPE)
+		drain(t, true);
+	return r;
+out_child:
+	if (go_fd >= 0) {
+		close(go_fd);
+		close(status_fd);
+		waitpid(t->child, NULL, 0);
+		t->child = 0;
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options opt;
+	static struct tracer t;
+	bool mounted = false, created = false;
+	sigset_t oldmask;
+	int out_fd, r, i;
+
+	r = parse_options(argc, argv, &opt);
+	if (r)
+		return r > 0 ? 0 : 1;
+	t.opt = &opt;
+	t.sfd = -1;
+	for (i = 0; i < MAX_PIDS; i++)
+		t.pidfds[i] = -1;
+	if (geteuid() != 0) {
+		mmt_error("must run as root: tracefs and other processes' /proc entries need it");
+		return 1;
+	}
+	out_fd = open_output(&opt, &created);
+	if (out_fd < 0)
+		return 1;
+	r = setup_signals(&t, &oldmask);
+	if (r < 0)
+		goto out_output;
+	r = mmt_probe_mount(&mounted);
+	if (r < 0)
+		goto out_output;
+	mmt_probe_sweep_stale();
+	t.mono_to_utc = mono_to_utc_offset();
+	t.pair = mmt_pair_new();
+	t.emit = mmt_emit_open(out_fd, opt.format);
+	if (!t.pair || !t.emit) {
+		r = mmt_perror(-ENOMEM, "setup");
+		goto out_free;
+	}
+	r = trace(&t, &oldmask);
+	if (r != -ENOEXEC)
+		summary(&t);
+out_free:
+	mmt_ring_close(t.ring);
+	mmt_probe_close(t.probe);
+	mmt_probe_unmount(mounted);
+	if (t.child > 0 && !t.child_done) {
+		/* Interrupted: CMD goes on untraced, as with strace's detach. */
+		t.child = 0;
+	}
+	if (mmt_emit_close(t.emit) < 0 && !t.out_err)
+		r = -EIO;
+	mmt_pair_free(t.pair);
+	for (i = 0; i < MAX_PIDS; i++)
+		if (t.pidfds[i] >= 0)
+			close(t.pidfds[i]);
+out_output:
+	if (created && r < 0 && !t.emit)
+		unlink(opt.outfile);
+	if (out_fd != STDOUT_FILENO)
+		close(out_fd);
+	if (r == -ENOEXEC)
+		return 127;
+	if (t.out_err == -EPIPE)
+		return exit_status(&t, 0);
+	return exit_status(&t, t.out_err ? t.out_err : r);
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Kernel-side setup. Everything the tool changes lives in an instance of its
+ * own, "mmaptrace-PID", whose lifetime is tied to a flock on
+ * /run/mmaptrace/mmaptrace-PID.lock: the kernel drops the lock when the
+ * process dies however it dies, so the next run can tell a crashed run's
+ * instance from a live one and remove only the former.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "error.h"
+#include "probe.h"
+
+#define TRACEFS_DIR	"/sys/kernel/tracing"
+#define TRACEFS_MAGIC_NR 0x74726163
+
+struct mmt_probe {
+	struct tracefs_instance *inst;
+	char name[64];
+	char lock_path[128];
+	int lock_fd;
+	enum mmt_backend backend;
+	const struct mmt_probe_event *events;
+	size_t nevents;
+	bool enabled;
+};
+
+/* The syscall-tracepoint backend: what every kernel with ftrace syscalls has. */
+static const struct mmt_probe_event tracepoint_events[] = {
+	{ "syscalls", "sys_enter_mmap", MMT_ROLE_MMAP_ENTER },
+	{ "syscalls", "sys_exit_mmap", MMT_ROLE_MMAP_EXIT },
+	{ "sched", "sched_process_exit", MMT_ROLE_TASK_EXIT },
+	{ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC },
+};
+
+static bool is_tracefs(const char *path)
+{
+	struct statfs sfs;
+
+	return statfs(path, &sfs) == 0 && sfs.f_type == TRACEFS_MAGIC_NR;
+}
+
+int mmt_probe_mount(bool *mounted)
+{
+	*mounted = false;
+	if (is_tracefs(TRACEFS_DIR))
+		return 0;
+	if (access(TRACEFS_DIR, F_OK) < 0)
+		return mmt_perror(-ENODEV, "%s does not exist (kernel without tracefs?)",
+				  TRACEFS_DIR);
+	if (mount("nodev", TRACEFS_DIR, "tracefs", 0, NULL) < 0)
+		return mmt_perror(-errno, "cannot mount tracefs on %s", TRACEFS_DIR);
+	*mounted = true;
+	return 0;
+}
+
+void mmt_probe_unmount(bool mounted)
+{
+	/* EBUSY means another tracer uses it now: leaving it mounted is right. */
+	if (mounted && umount(TRACEFS_DIR) < 0 && errno != EBUSY)
+		mmt_perror(-errno, "cannot unmount %s", TRACEFS_DIR);
+}
+
+/* Returns the lock fd with the lock held, or -errno. */
+static int lock_take(const char *path)
+{
+	int fd;
+
+	if (mkdir(MMT_LOCK_DIR, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * A stale run: its lock file can be locked by us (its owner is dead), or it
+ * has no lock file and its pid is not a live mmaptrace.
+ */
+static bool run_is_stale(const char *name, const char *lock_path)
+{
+	char comm_path[64], comm[32] = "";
+	long pid = strtol(name + strlen(MMT_INSTANCE_PREFIX), NULL, 10);
+	int fd = open(lock_path, O_RDWR | O_CLOEXEC);
+	FILE *f;
+
+	if (fd >= 0) {
+		bool stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+
+		close(fd);
+		return stale;
+	}
+	if (pid <= 0)
+		return false;
+	snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", pid);
+	f = fopen(comm_path, "re");
+	if (!f)
+		return errno == ENOENT;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "mmaptrace", 9) != 0;
+}
+
+static int remove_instance(const char *name)
+{
+	struct tracefs_instance *inst = tracefs_instance_alloc(NULL, name);
+	int r;
+
+	if (!inst)
+		return -errno;
+	/* Events off first: an instance with enabled events may refuse rmdir. */
+	tracefs_instance_file_write(inst, "events/enable", "0");
+	r = tracefs_instance_destroy(inst) < 0 ? -errno : 0;
+	tracefs_instance_free(inst);
+	return r;
+}
+
+int mmt_probe_sweep_stale(void)
+{
+	char lock_path[300];
+	struct dirent *de;
+	int removed = 0;
+	DIR *dir;
+
+	dir = opendir(TRACEFS_DIR "/instances");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, MMT_INSTANCE_PREFIX, strlen(MMT_INSTANCE_PREFIX)))
+			continue;
+		snprintf(lock_path, sizeof(lock_path), MMT_LOCK_DIR "/%s.lock", de->d_name);
+		if (!run_is_stale(de->d_name, lock_path))
+			continue;
+		if (remove_instance(de->d_name) < 0) {
+			mmt_perror(-errno, "cannot remove stale instance %s", de->d_name);
+			continue;
+		}
+		unlink(lock_path);
+		mmt_error("removed instance %s left by an earlier run that did not exit cleanly",
+			  de->d_name);
+		removed++;
+	}
+	closedir(dir);
+	return removed;
+}
+
+static int write_file(struct tracefs_instance *inst, const char *file, const char *val)
+{
+	if (tracefs_instance_file_write(inst, file, val) < 0) {
+		int err = errno ? -errno : -EIO;
+
+		return mmt_perror(err, "cannot write '%s' to %s", val, file);
+	}
+	return 0;
+}
+
+static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
+{
+	char buf[32];
+	int r;
+
+	/* mono is CLOCK_MONOTONIC: user space can read it to merge CPUs and date events. */
+	r = write_file(p->inst, "trace_clock", "mono");
+	if (r < 0)
+		return r;
+	/*
+	 * Wake the reader at the first event, not at half full (the default):
+	 * the tracepoint backend resolves files through /proc, which is only
+	 * possible while the process still lives.
+	 */
+	r = write_file(p->inst, "buffer_percent", "0");
+	if (r < 0)
+		return r;
+	if (opts->buffer_kb) {
+		snprintf(buf, sizeof(buf), "%u", opts->buffer_kb);
+		r = write_file(p->inst, "buffer_size_kb", buf);
+		if (r < 0)
+			return r;
+	}
+	if (opts->follow && tracefs_option_enable(p->inst, TRACEFS_OPTION_EVENT_FORK) < 0)
+		return mmt_perror(-errno, "cannot enable option event-fork");
+	/* The tool's own mappings are never traced, even with -a. */
+	if (opts->all && tracefs_file_exists(p->inst, "set_event_notrace_pid")) {
+		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		r = write_file(p->inst, "set_event_notrace_pid", buf);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int pick_backend(struct mmt_probe *p, enum mmt_backend want)
+{
+	if (want == MMT_BACKEND_KPROBE) {
+		mmt_error("the kprobe backend is not available in this build "
+			  "(use --backend tracepoint)");
+		return -EOPNOTSUPP;
+	}
+	p->backend = MMT_BACKEND_TRACEPOINT;
+	p->events = tracepoint_events;
+	p->nevents = sizeof(tracepoint_events) / sizeof(tracepoint_events[0]);
+	return 0;
+}
+
+struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
+{
+	struct mmt_probe *p;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	r = pick_backend(p, opts->backend);
+	if (r < 0)
+		goto out_free;
+	snprintf(p->name, sizeof(p->name), MMT_INSTANCE_PREFIX "%d", (int)getpid());
+	snprintf(p->lock_path, sizeof(p->lock_path), MMT_LOCK_DIR "/%s.lock", p->name);
+	p->lock_fd = lock_take(p->lock_path);
+	if (p->lock_fd < 0) {
+		r = mmt_perror(p->lock_fd, "cannot lock %s", p->lock_path);
+		goto out_free;
+	}
+	/* Same pid as a crashed run whose instance was not swept: start clean. */
+	if (tracefs_instance_exists(p->name))
+		remove_instance(p->name);
+	p->inst = tracefs_instance_create(p->name);
+	if (!p->inst) {
+		r = mmt_perror(-errno, "cannot create tracefs instance %s", p->name);
+		goto out_unlock;
+	}
+	r = configure(p, opts);
+	if (r < 0)
+		goto out_destroy;
+	return p;
+
+out_destroy:
+	tracefs_instance_destroy(p->inst);
+	tracefs_instance_free(p->inst);
+out_unlock:
+	unlink(p->lock_path);
+	close(p->lock_fd);
+out_free:
+	free(p);
+	errno = -r;
+	return NULL;
+}
+
+int mmt_probe_add_pid(struct mmt_probe *p, pid_t tid)
+{
+	char buf[24];
+
+	if (kill(tid, 0) < 0 && errno == ESRCH)
+		return -ESRCH;
+	snprintf(buf, sizeof(buf), "%d ", (int)tid);
+	/* Append (no O_TRUNC) adds to the kernel's list instead of replacing it. */
+	if (tracefs_instance_file_append(p->inst, "set_event_pid", buf) < 0)
+		return mmt_perror(errno ? -errno : -EIO, "cannot add %d to set_event_pid",
+				  (int)tid);
+	return 0;
+}
+
+int mmt_probe_enable(struct mmt_probe *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nevents; i++) {
+		const struct mmt_probe_event *e = &p->events[i];
+
+		if (tracefs_event_enable(p->inst, e->system, e->name) < 0)
+			return mmt_perror(errno ? -errno : -ENOENT, "cannot enable event %s/%s",
+					  e->system, e->name);
+	}
+	p->enabled = true;
+	return 0;
+}
+
+void mmt_probe_disable(struct mmt_probe *p)
+{
+	if (p->enabled && tracefs_instance_file_write(p->inst, "events/enable", "0") < 0)
+		mmt_perror(-errno, "cannot disable events in %s", p->name);
+	p->enabled = false;
+}
+
+int mmt_probe_pids_left(struct mmt_probe *p)
+{
+	char *buf = tracefs_instance_file_read(p->inst, "set_event_pid", NULL);
+	int n = 0;
+	char *s;
+
+	if (!buf)
+		return errno ? -errno : 0;
+	for (s = buf; *s; ) {
+		while (*s == ' ' || *s == '\n')
+			s++;
+		if (!*s)
+			break;
+		n++;
+		while (*s && *s != ' ' && *s != '\n')
+			s++;
+	}
+	free(buf);
+	return n;
+}
+
+void mmt_probe_close(struct mmt_probe *p)
+{
+	if (!p)
+		return;
+	mmt_probe_disable(p);
+	if (tracefs_instance_destroy(p->inst) < 0)
+		mmt_perror(-errno, "cannot remove tracefs instance %s", p->name);
+	tracefs_instance_free(p->inst);
+	unlink(p->lock_path);
+	close(p->lock_fd);
+	free(p);
+}
+
+struct tracefs_instance *mmt_probe_instance(const struct mmt_probe *p)
+{
+	return p->inst;
+}
+
+const struct mmt_probe_event *mmt_probe_events(const struct mmt_probe *p, size_t *n)
+{
+	*n = p->nevents;
+	return p->events;
+}
+
+const char *mmt_probe_backend_name(const struct mmt_probe *p)
+{
+	return p->backend == MMT_BACKEND_KPROBE ? "kprobe" : "tracepoint";
+}
+
+enum mmt_backend mmt_probe_backend(const struct mmt_probe *p)
+{
+	return p->backend;
+}

@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Per-CPU raw reads and the merge by timestamp.
+ *
+ * Each CPU's buffer is read in sub-buffers (partial ones too: the kernel
+ * hands out what is committed) and decoded at once into a per-CPU queue of
+ * struct mmt_event. A CPU's events are in order; across CPUs they are not,
+ * and a thread that migrates between its mmap entry and return puts the two
+ * halves on different CPUs. So the drain merges the queue heads by
+ * timestamp, and holds back what is newer than "now - MERGE_SLACK": a CPU
+ * read earlier in the same drain may still commit an event older than one
+ * already read from a later CPU.
+ *
+ * Only the formats of the events we enabled are parsed (the syscalls system
+ * alone has hundreds), and fields are found by name once, so a kprobe
+ * backend whose fetch-args carry the same names decodes with no new code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event-parse.h>
+#include <kbuffer.h>
+#include <tracefs.h>
+
+#include "ring.h"
+
+#define MERGE_SLACK_NS	0ULL
+
+enum field_id {
+	F_ADDR, F_LEN, F_PROT, F_FLAGS, F_FD, F_OFF, F_PGOFF, F_RET, F_FILE,
+	F_INO, F_SDEV, F_CTIME_SEC, F_CTIME_NSEC, F_FFLAGS, F_VMFLAGS, F_NR
+};
+
+/* Names shared by the tracepoint's fields and the kprobe's fetch-args. */
+static const char *const field_names[F_NR] = {
+	[F_ADDR] = "addr", [F_LEN] = "len", [F_PROT] = "prot", [F_FLAGS] = "flags",
+	[F_FD] = "fd", [F_OFF] = "off", [F_PGOFF] = "pgoff", [F_RET] = "ret",
+	[F_FILE] = "file", [F_INO] = "ino", [F_SDEV] = "sdev",
+	[F_CTIME_SEC] = "ctime_sec", [F_CTIME_NSEC] = "ctime_nsec",
+	[F_FFLAGS] = "f_flags", [F_VMFLAGS] = "vm_flags",
+};
+
+struct field {
+	int off;	/* -1: the event has no such field */
+	int size;
+	bool is_signed;
+};
+
+struct decoder {
+	int id;
+	enum mmt_event_role role;
+	struct field pid;
+	struct field f[F_NR];
+};
+
+struct cpu_queue {
+	int cpu;
+	int fd;
+	struct tracefs_cpu *tcpu;
+	struct kbuffer *kbuf;
+	struct mmt_event *ev;
+	size_t head, len, cap;
+	uint64_t lost_seen;	/* overrun + dropped at the last stats read */
+};
+
+struct mmt_ring {
+	struct tracefs_instance *inst;
+	struct tep_handle *tep;
+	struct decoder *dec;
+	size_t ndec;
+	struct cpu_queue *q;
+	int ncpus;
+	void *page;
+	int page_size;
+	int page_shift;
+	struct mmt_ring_stats st;
+};
+
+uint64_t mmt_ring_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int parse_header_page(struct tep_handle *tep)
+{
+	int len, r;
+	char *buf = tracefs_instance_file_read(NULL, "events/header_page", &len);
+
+	if (!buf)
+		return -errno;
+	r = tep_parse_header_page(tep, buf, len, sizeof(long));
+	free(buf);
+	return r < 0 ? -EINVAL : 0;
+}
+
+static void field_lookup(struct tep_event *event, const char *name, struct field *f)
+{
+	struct tep_format_field *tf = tep_find_any_field(event, name);
+
+	f->off = -1;
+	if (!tf || tf->size > 8 || (tf->flags & TEP_FIELD_IS_ARRAY))
+		return;
+	f->off = tf->offset;
+	f->size = tf->size;
+	f->is_signed = tf->flags & TEP_FIELD_IS_SIGNED;
+}
+
+static int add_decoder(struct mmt_ring *ring, const struct mmt_probe_event *pe)
+{
+	struct decoder *d = &ring->dec[ring->ndec];
+	struct tep_event *event;
+	char *fmt;
+	int len, i;
+
+	fmt = tracefs_event_file_read(ring->inst, pe->system, pe->name, "format", &len);
+	if (!fmt)
+		return errno ? -errno : -ENOENT;
+	i = tep_parse_event(ring->tep, fmt, len, pe->system);
+	free(fmt);
+	if (i)
+		return -EINVAL;
+	event = tep_find_event_by_name(ring->tep, pe->system, pe->name);
+	if (!event)
+		return -ENOENT;
+	d->id = event->id;
+	d->role = pe->role;
+	field_lookup(event, "common_pid", &d->pid);
+	for (i = 0; i < F_NR; i++)
+		field_lookup(event, field_names[i], &d->f[i]);
+	ring->ndec++;
+	return 0;
+}
+
+static uint64_t read_field(const unsigned char *data, const struct field *f)
+{
+	uint64_t v = 0;
+
+	/* The buffer is in host byte order: tracing never crosses machines here. */
+	switch (f->size) {
+	case 1: { int8_t x; memcpy(&x, data + f->off, 1);
+		  return f->is_signed ? (uint64_t)(int64_t)x : (uint8_t)x; }
+	case 2: { int16_t x; memcpy(&x, data + f->off, 2);
+		  return f->is_signed ? (uint64_t)(int64_t)x : (uint16_t)x; }
+	case 4: { int32_t x; memcpy(&x, data + f->off, 4);
+		  return f->is_signed ? (uint64_t)(int64_t)x : (uint32_t)x; }
+	case 8: memcpy(&v, data + f->off, 8); return v;
+	}
+	return 0;
+}
+
+static const struct decoder *find_decoder(const struct mmt_ring *ring, int id)
+{
+	size_t i;
+
+	for (i = 0; i < ring->ndec; i++)
+		if (ring->dec[i].id == id)
+			return &ring->dec[i];
+	return NULL;
+}
+
+/* Kernel dev_t is major << 20 | minor; stat() reports the glibc encoding. */
+static uint64_t kdev_to_user(uint64_t kdev)
+{
+	return makedev((unsigned int)(kdev >> 20), (unsigned int)(kdev & 0xfffff));
+}
+
+static void decode_fields(const struct mmt_ring *ring, const struct decoder *d,
+			  const unsigned char *data, struct mmt_event *ev)
+{
+	const struct field *f = d->f;
+
+#define GET(id) read_field(data, &f[id])
+#define HAS(id) (f[id].off >= 0)
+	if (HAS(F_ADDR)) ev->addr = GET(F_ADDR);
+	if (HAS(F_LEN)) ev->len = GET(F_LEN);
+	if (HAS(F_PROT)) ev->prot = GET(F_PROT);
+	if (HAS(F_FLAGS)) ev->flags = GET(F_FLAGS);
+	if (HAS(F_PGOFF)) ev->pgoff = GET(F_PGOFF);
+	/* The syscall takes a byte offset; do_mmap and the records use pages. */
+	if (HAS(F_OFF)) ev->pgoff = GET(F_OFF) >> ring->page_shift;
+	if (HAS(F_RET)) ev->ret = (int64_t)GET(F_RET);
+	if (HAS(F_FD)) { ev->fd = (int64_t)(int)GET(F_FD); ev->have |= MMT_HAVE_FD; }
+	if (HAS(F_FILE)) { ev->file = GET(F_FILE); ev->have |= MMT_HAVE_FILE; }
+	if (HAS(F_INO)) { ev->ino = GET(F_INO); ev->have |= MMT_HAVE_INO; }
+	if (HAS(F_SDEV)) { ev->dev = kdev_to_user(GET(F_SDEV)); ev->have |= MMT_HAVE_DEV; }
+	if (HAS(F_CTIME_SEC)) {
+		ev->ctime_sec = GET(F_CTIME_SEC);
+		ev->ctime_nsec = HAS(F_CTIME_NSEC) ? GET(F_CTIME_NSEC) : 0;
+		ev->have |= MMT_HAVE_CTIME;
+	}
+	if (HAS(F_FFLAGS)) { ev->f_flags = (uint32_t)GET(F_FFLAGS); ev->have |= MMT_HAVE_FFLAGS; }
+	if (HAS(F_VMFLAGS)) { ev->vm_flags = GET(F_VMFLAGS); ev->have |= MMT_HAVE_VM_FLAGS; }
+#undef GET
+#undef HAS
+}
+
+static int queue_push(struct cpu_queue *q, struct mmt_event **slot)
+{
+	if (q->head && q->head == q->len) {
+		q->head = q->len = 0;
+	} else if (q->len == q->cap && q->head > q->cap / 2) {
+		/* Reclaim the consumed front before growing. */
+		memmove(q->ev, q->ev + q->head, (q->len - q->head) * sizeof(*q->ev));
+		q->len -= q->head;
+		q->head = 0;
+	}
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 1024;
+		struct mmt_event *n = realloc(q->ev, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		q->ev = n;
+		q->cap = cap;
+	}
+	*slot = &q->ev[q->len++];
+	return 0;
+}
+
+static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
+{
+	unsigned long long ts;
+	unsigned char *data;
+	int r;
+
+	if (kbuffer_load_subbuffer(q->kbuf, ring->page) < 0)
+		return -EINVAL;
+	ring->st.subbufs++;
+	data = kbuffer_read_event(q->kbuf, &ts);
+	if (data && kbuffer_missed_events(q->kbuf))
+		ring->st.markers++;
+	for (; data; data = kbuffer_next_event(q->kbuf, &ts)) {
+		uint16_t id;
+		const struct decoder *d;
+		struct mmt_event *ev;
+
+		memcpy(&id, data, sizeof(id));
+		d = find_decoder(ring, id);
+		if (!d) {
+			ring->st.unknown++;
+			continue;
+		}
+		r = queue_push(q, &ev);
+		if (r < 0)
+			return r;
+		memset(ev, 0, sizeof(*ev));
+		ev->ts = ts;
+		ev->cpu = q->cpu;
+		ev->role = d->role;
+		ev->fd = -1;
+		ev->tid = (pid_t)read_field(data, &d->pid);
+		decode_fields(ring, d, data, ev);
+		ring->st.events++;
+	}
+	return 0;
+}
+
+static int read_cpu(struct mmt_ring *ring, struct cpu_queue *q)
+{
+	int n, r;
+
+	for (;;) {
+		n = tracefs_cpu_read(q->tcpu, ring->page, true);
+		if (n < 0)
+			return errno ? -errno : -EIO;
+		if (n == 0)
+			return 0;
+		r = decode_subbuf(ring, q);
+		if (r < 0)
+			return r;
+	}
+}
+
+int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx)
+{
+	uint64_t limit = final ? UINT64_MAX : mmt_ring_mono_ns() - MERGE_SLACK_NS;
+	int delivered = 0, i, r;
+
+	for (i = 0; i < ring->ncpus; i++) {
+		r = read_cpu(ring, &ring->q[i]);
+		if (r < 0)
+			return r;
+	}
+	for (;;) {
+		struct cpu_queue *best = NULL;
+
+		/* Linear: a handful of CPUs; a heap pays off only well past 64. */
+		for (i = 0; i < ring->ncpus; i++) {
+			struct cpu_queue *q = &ring->q[i];
+
+			if (q->head < q->len && (!best || q->ev[q->head].ts < best->ev[best->head].ts))
+				best = q;
+		}
+		if (!best || best->ev[best->head].ts > limit)
+			break;
+		r = fn(&best->ev[best->head], ctx);
+		best->head++;
+		if (r < 0)
+			return r;
+		delivered++;
+	}
+	return delivered;
+}
+
+bool mmt_ring_held(const struct mmt_ring *ring)
+{
+	int i;
+
+	for (i = 0; i < ring->ncpus; i++)
+		if (ring->q[i].head < ring->q[i].len)
+			return true;
+	return false;
+}
+
+static int64_t stats_value(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : 0;
+}
+
+int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost)
+{
+	char path[64];
+	int64_t total = 0;
+	int i;
+
+	for (i = 0; i < ring->ncpus; i++) {
+		struct cpu_queue *q = &ring->q[i];
+		char *buf;
+		uint64_t now;
+
+		snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", q->cpu);
+		buf = tracefs_instance_file_read(ring->inst, path, NULL);
+		if (!buf)
+			return -errno;
+		/* "\noverrun:" so that "commit overrun:" is not taken for it. */
+		now = stats_value(buf, "\noverrun:") + stats_value(buf, "commit overrun:") +
+		      stats_value(buf, "dropped events:");
+		free(buf);
+		if (cpu_lost)
+			cpu_lost[i] = now > q->lost_seen ? now - q->lost_seen : 0;
+		if (now > q->lost_seen) {
+			total += now - q->lost_seen;
+			q->lost_seen = now;
+		}
+	}
+	ring->st.lost += total;
+	return total;
+}
+
+static int open_cpu(struct mmt_ring *ring, struct cpu_queue *q, int cpu)
+{
+	char path[64];
+
+	q->cpu = cpu;
+	snprintf(path, sizeof(path), "per_cpu/cpu%d/trace_pipe_raw", cpu);
+	q->fd = tracefs_instance_file_open(ring->inst, path, O_RDONLY | O_NONBLOCK);
+	if (q->fd < 0)
+		return -errno;
+	q->tcpu = tracefs_cpu_alloc_fd(q->fd, ring->page_size, true);
+	if (!q->tcpu)
+		return -errno;
+	/*
+	 * Not tep_kbuffer(): with no long size set it takes the header page's
+	 * size field for it and parses 64-bit buffers as 32-bit (libtraceevent
+	 * 1.7). The buffers are the running kernel's: its long size, host order.
+	 */
+	q->kbuf = kbuffer_alloc(sizeof(long) == 8 ? KBUFFER_LSIZE_8 : KBUFFER_LSIZE_4,
+				__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__ ? KBUFFER_ENDIAN_BIG
+								       : KBUFFER_ENDIAN_LITTLE);
+	if (!q->kbuf)
+		return -ENOMEM;
+	return 0;
+}
+
+static int count_cpus(struct tracefs_instance *inst)
+{
+	char path[64];
+	int n;
+
+	/* per_cpu/ has a directory for each possible CPU, numbered densely. */
+	for (n = 0; n < 4096; n++) {
+		snprintf(path, sizeof(path), "per_cpu/cpu%d", n);
+		if (!tracefs_dir_exists(inst, path))
+			break;
+	}
+	return n;
+}
+
+struct mmt_ring *mmt_ring_open(struct tracefs_instance *inst,
+			       const struct mmt_probe_event *events, size_t nevents)
+{
+	struct mmt_ring *ring;
+	size_t i;
+	int r = -ENOMEM, c;
+
+	ring = calloc(1, sizeof(*ring));
+	if (!ring)
+		goto fail;
+	ring->inst = inst;
+	ring->page_shift = __builtin_ctzl((unsigned long)sysconf(_SC_PAGESIZE));
+	ring->tep = tep_alloc();
+	ring->dec = calloc(nevents, sizeof(*ring->dec));
+	if (!ring->tep || !ring->dec)
+		goto fail;
+	r = parse_header_page(ring->tep);
+	if (r < 0)
+		goto fail;
+	ring->page_size = tep_get_sub_buffer_size(ring->tep);
+	ring->page = malloc(ring->page_size);
+	if (!ring->page)
+		goto fail;
+	for (i = 0; i < nevents; i++) {
+		r = add_decoder(ring, &events[i]);
+		if (r < 0)
+			goto fail;
+	}
+	ring->ncpus = count_cpus(inst);
+	ring->q = calloc(ring->ncpus ? ring->ncpus : 1, sizeof(*ring->q));
+	if (!ring->q || !ring->ncpus) {
+		r = ring->q ? -ENODEV : -ENOMEM;
+		goto fail;
+	}
+	for (c = 0; c < ring->ncpus; c++)
+		ring->q[c].fd = -1;
+	for (c = 0; c < ring->ncpus; c++) {
+		r = open_cpu(ring, &ring->q[c], c);
+		if (r < 0)
+			goto fail;
+	}
+	if (mmt_ring_update_lost(ring, NULL) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	ring->st.lost = 0;
+	return ring;
+fail:
+	mmt_ring_close(ring);
+	errno = -r;
+	return NULL;
+}
+
+void mmt_ring_close(struct mmt_ring *ring)
+{
+	int c;
+
+	if (!ring)
+		return;
+	for (c = 0; ring->q && c < ring->ncpus; c++) {
+		struct cpu_queue *q = &ring->q[c];
+
+		if (q->tcpu)
+			tracefs_cpu_free_fd(q->tcpu);
+		if (q->fd >= 0)
+			close(q->fd);
+		if (q->kbuf)
+			kbuffer_free(q->kbuf);
+		free(q->ev);
+	}
+	free(ring->q);
+	free(ring->page);
+	free(ring->dec);
+	if (ring->tep)
+		tep_free(ring->tep);
+	free(ring);
+}
+
+int mmt_ring_pollfds(const struct mmt_ring *ring, struct pollfd *fds)
+{
+	int c;
+
+	for (c = 0; c < ring->ncpus; c++) {
+		fds[c].fd = ring->q[c].fd;
+		fds[c].events = POLLIN;
+		fds[c].revents = 0;
+	}
+	return ring->ncpus;
+}
+
+int mmt_ring_ncpus(const struct mmt_ring *ring)
+{
+	return ring->ncpus;
+}
+
+void mmt_ring_stats(const struct mmt_ring *ring, struct mmt_ring_stats *st)
+{
+	*st = ring->st;
+}

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * unit-task - print what task.c reads about processes, for unit-task.test
+ *
+ * Usage: unit-task PID...      mmt_task_read() each PID
+ *        unit-task -c PID...   the same through a cache, plus the parent's entry
+ *        unit-task -s          self-test of threads and of the cache (PASS/FAIL lines)
+ *
+ * Each PID prints "[PID]", "result=0 or -errno" and key=value lines; bytes outside
+ * 0x20..0x7e and the backslash print as \xNN, NULL prints as <null>.
+ * Exit status: 0; 1 if a self-test failed or output failed; 2 on bad usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "task.h"
+
+static int failures;
+
+static void print_escaped(const char *key, const char *s)
+{
+	if (!s) {
+		printf("%s=<null>\n", key);
+		return;
+	}
+	printf("%s=", key);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p > 0x7e || *p == '\\')
+			printf("\\x%02x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('\n');
+}
+
+static void print_task(const char *prefix, const struct mmt_task *t)
+{
+	char key[64];
+
+#define KEY(k) (snprintf(key, sizeof(key), "%s%s", prefix, k), key)
+	printf("%s=%d\n", KEY("pid"), (int)t->pid);
+	printf("%s=%d\n", KEY("tgid"), (int)t->tgid);
+	printf("%s=%d\n", KEY("ppid"), (int)t->ppid);
+	print_escaped(KEY("comm"), t->comm);
+	printf("%s=%u\n", KEY("uid"), (unsigned int)t->uid);
+	printf("%s=%u\n", KEY("gid"), (unsigned int)t->gid);
+	print_escaped(KEY("user"), t->user);
+	print_escaped(KEY("group"), t->group);
+	printf("%s=%llu\n", KEY("start_time"), t->start_time);
+	printf("%s=%llu\n", KEY("tg_start_time"), t->tg_start_time);
+	printf("%s=%s\n", KEY("guuid"), t->guuid);
+	printf("%s=%llu\n", KEY("mnt_ns"), t->mnt_ns);
+	printf("%s=0x%x\n", KEY("flags"), t->flags);
+	printf("%s=%s\n", KEY("zombie"), t->zombie ? "true" : "false");
+	print_escaped(KEY("exe"), t->exe);
+	print_escaped(KEY("cmdline"), t->cmdline);
+	printf("%s=%zu\n", KEY("cmdline_len"), t->cmdline_len);
+	printf("%s=%s\n", KEY("cmdline_truncated"), t->cmdline_truncated ? "true" : "false");
+	print_escaped(KEY("ancestors"), t->ancestors);
+	print_escaped(KEY("error"), t->error);
+#undef KEY
+}
+
+static int dump(int argc, char **argv, bool cached)
+{
+	struct mmt_task_cache *c = NULL;
+
+	if (cached) {
+		c = mmt_task_cache_new(16);
+		if (!c) {
+			perror("unit-task: mmt_task_cache_new");
+			return 1;
+		}
+	}
+	for (int i = 0; i < argc; i++) {
+		pid_t pid = atoi(argv[i]);
+
+		printf("[%d]\n", (int)pid);
+		if (cached) {
+			const struct mmt_task *t, *p;
+
+			t = mmt_task_cache_get(c, pid);
+			if (!t) {
+				printf("result=%d\n", -errno);
+				continue;
+			}
+			printf("result=0\n");
+			print_task("", t);
+			p = mmt_task_cache_parent(c, t);
+			if (p)
+				print_task("parent.", p);
+			else
+				printf("parent=%d\n", -errno);
+		} else {
+			struct mmt_task t;
+			int r = mmt_task_read(pid, &t);
+
+			printf("result=%d\n", r);
+			print_task("", &t);
+			mmt_task_release(&t);
+		}
+	}
+	mmt_task_cache_free(c);
+	return 0;
+}
+
+static void check(bool ok, const char *what)
+{
+	printf("%s: %s\n", ok ? "PASS" : "FAIL", what);
+	if (!ok)
+		failures++;
+}
+
+struct thread_arg {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t tid;
+	bool done;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_arg *a = p;
+
+	/* a name with a control byte and a ')' that stat parsing must survive */
+	if (prctl(PR_SET_NAME, "w) (\x01x", 0, 0, 0) < 0)
+		return NULL;
+	pthread_mutex_lock(&a->lock);
+	a->tid = gettid();
+	pthread_cond_broadcast(&a->cond);
+	while (!a->done)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+static void selftest_thread(void)
+{
+	struct thread_arg a = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false };
+	struct mmt_task self, th;
+	pthread_t thr;
+	int r;
+
+	if (pthread_create(&thr, NULL, thread_main, &a)) {
+		check(false, "thread: pthread_create");
+		return;
+	}
+	pthread_mutex_lock(&a.lock);
+	while (!a.tid)
+		pthread_cond_wait(&a.cond, &a.lock);
+	pthread_mutex_unlock(&a.lock);
+
+	r = mmt_task_read(getpid(), &self);
+	check(r == 0, "thread: read self");
+	r = mmt_task_read(a.tid, &th);
+	check(r == 0, "thread: read thread");
+	check(th.pid == a.tid && th.tgid == getpid(), "thread: pid is the tid, tgid the pid");
+	check(!strcmp(th.comm, "w) (\x01x"), "thread: comm with ')' and \\x01");
+	check(!strcmp(th.guuid, self.guuid), "thread: same guuid as its process");
+	check(th.tg_start_time == self.start_time && th.start_time >= self.start_time,
+	      "thread: start times");
+	check(th.exe && self.exe && !strcmp(th.exe, self.exe), "thread: exe of the process");
+	check(th.cmdline && self.cmdline && !strcmp(th.cmdline, self.cmdline),
+	      "thread: cmdline of the process");
+	check(th.ppid == getppid(), "thread: ppid is the process's parent");
+	mmt_task_release(&th);
+	mmt_task_release(&self);
+	mmt_task_release(&self);	/* documented as harmless */
+
+	pthread_mutex_lock(&a.lock);
+	a.done = true;
+	pthread_cond_broadcast(&a.cond);
+	pthread_mutex_unlock(&a.lock);
+	pthread_join(thr, NULL);
+
+	r = mmt_task_read(a.tid, &th);
+	check(r == -ENOENT || r == -ESRCH, "thread: gone after join");
+	check(th.error && strstr(th.error, "process gone"), "thread: error says gone");
+	mmt_task_release(&th);
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void *sleeper_main(void *p)
+{
+	int fd = *(int *)p;
+	pid_t tid = gettid();
+
+	if (write(fd, &tid, sizeof(tid)) != sizeof(tid))
+		_exit(1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* A process whose main thread has exited while another thread runs on */
+static void selftest_leader_exited(void)
+{
+	struct mmt_task leader, th;
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	int fds[2], r;
+	pid_t pid, tid = 0;
+
+	if (pipe(fds) < 0) {
+		check(false, "leader exited: pipe");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		pthread_t thr;
+
+		if (pthread_create(&thr, NULL, sleeper_main, &fds[1]))
+			_exit(1);
+		pthread_exit(NULL);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], &tid, sizeof(tid)) != sizeof(tid)) {
+		check(false, "leader exited: start");
+		close(fds[0]);
+		if (pid > 0)
+			reap(pid);
+		return;
+	}
+	close(fds[0]);
+	for (int i = 0; i < 100; i++) {
+		r = mmt_task_read(pid, &leader);
+		if (r == 0 && leader.zombie)
+			break;
+		mmt_task_release(&leader);
+		nanosleep(&ts, NULL);
+	}
+	check(leader.zombie, "leader exited: leader is a zombie");
+	r = mmt_task_read(tid, &th);
+	check(r == 0 && th.tgid == pid && !th.zombie, "leader exited: thread read");
+	check(th.exe != NULL, "leader exited: thread still has the exe");
+	check(!strcmp(th.guuid, leader.guuid), "leader exited: same guuid as the leader");
+	mmt_task_release(&th);
+	mmt_task_release(&leader);
+	reap(pid);
+}
+
+/* A child that sleeps until killed; name set so that it can be told apart */
+static pid_t spawn(const char *name)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name, 0, 0, 0);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+/* Give a new child the id of a dead one, if we may (CAP_SYS_ADMIN) */
+static pid_t spawn_with_pid(pid_t want, const char *name)
+{
+	struct clone_args args;
+	pid_t set_tid = want;
+	long pid;
+
+	memset(&args, 0, sizeof(args));
+	args.exit_signal = SIGCHLD;
+	args.set_tid = (uintptr_t)&set_tid;
+	args.set_tid_size = 1;
+	pid = syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		prctl(PR_SET_NAME, name, 0, 0, 0);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static void selftest_cache(void)
+{
+	const struct mmt_task *t, *t2, *p;
+	struct mmt_task_cache *c;
+	char guuid[MMT_TASK_GUUID_LEN];
+	struct timespec ts = { 0, 30 * 1000 * 1000 };
+	pid_t a, b, d;
+
+	c = mmt_task_cache_new(0);	/* taken as 2 */
+	if (!c) {
+		check(false, "cache: new");
+		return;
+	}
+	a = spawn("cache-a");
+	b = spawn("cache-b");
+	if (a < 0 || b < 0) {
+		check(false, "cache: fork");
+		goto out_free;
+	}
+	/* the child names itself after fork: wait until it has */
+	for (int i = 0; i < 100; i++) {
+		struct mmt_task x;
+		bool named;
+
+		mmt_task_read(b, &x);
+		named = !strcmp(x.comm, "cache-b");
+		mmt_task_release(&x);
+		mmt_task_read(a, &x);
+		named = named && !strcmp(x.comm, "cache-a");
+		mmt_task_release(&x);
+		if (named)
+			break;
+		nanosleep(&ts, NULL);
+	}
+
+	t = mmt_task_cache_get(c, a);
+	check(t && t->pid == a && !strcmp(t->comm, "cache-a"), "cache: miss reads");
+	t2 = mmt_task_cache_get(c, a);
+	check(t2 == t, "cache: hit returns the same entry");
+	if (!t)
+		goto out_reap;
+	snprintf(guuid, sizeof(guuid), "%s", t->guuid);
+
+	p = mmt_task_cache_parent(c, t);
+	check(p && p->pid == getpid(), "cache: parent is us");
+	check(t->pid == a, "cache: child entry still valid after parent()");
+
+	/* a exits: its details must outlive it */
+	reap(a);
+	t = mmt_task_cache_get(c, a);
+	check(t && t->pid == a && !strcmp(t->guuid, guuid), "cache: exited process still cached");
+
+	mmt_task_cache_forget(c, a);
+	t = mmt_task_cache_get(c, a);
+	check(!t && (errno == ENOENT || errno == ESRCH), "cache: forgotten and gone");
+
+	/* LRU with 2 entries: a hit must count as a use, unlike in a FIFO */
+	t = mmt_task_cache_get(c, b);
+	check(t && t->pid == b, "cache: read b");
+	t = mmt_task_cache_get(c, getpid());
+	check(t && t->pid == getpid(), "cache: read self");
+	reap(b);
+	t = mmt_task_cache_get(c, b);
+	check(t && t->pid == b && !strcmp(t->comm, "cache-b"), "cache: b cached after exit");
+	t = mmt_task_cache_get(c, getppid());	/* evicts self, the least recently used */
+	t = mmt_task_cache_get(c, b);
+	check(t && t->pid == b, "cache: b kept (LRU, not FIFO)");
+	t = mmt_task_cache_get(c, getppid());
+	t = mmt_task_cache_get(c, getpid());	/* evicts b */
+	t = mmt_task_cache_get(c, b);
+	check(!t, "cache: b evicted past max_entries");
+
+	/* pid reuse: a new process under b's id must not be taken for b */
+	b = spawn("reuse-1");
+	t = b > 0 ? mmt_task_cache_get(c, b) : NULL;
+	if (!t) {
+		check(false, "cache: read reuse-1");
+		goto out_free;
+	}
+	snprintf(guuid, sizeof(guuid), "%s", t->guuid);
+	reap(b);
+	nanosleep(&ts, NULL);	/* at least one clock tick, so start times differ */
+	d = spawn_with_pid(b, "reuse-2");
+	if (d < 0) {
+		printf("SKIP: cache: pid reuse (clone3 set_tid: %s)\n", strerror(errno));
+	} else {
+		for (int i = 0; i < 100; i++) {
+			struct mmt_task x;
+			bool named;
+
+			mmt_task_read(d, &x);
+			named = !strcmp(x.comm, "reuse-2");
+			mmt_task_release(&x);
+			if (named)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		t = mmt_task_cache_get(c, d);
+		check(d == b && t && !strcmp(t->comm, "reuse-2") && strcmp(t->guuid, guuid),
+		      "cache: reused pid read afresh");
+		reap(d);
+	}
+	goto out_free;
+
+out_reap:
+	reap(a);
+	reap(b);
+out_free:
+	mmt_task_cache_free(c);
+}
+
+int main(int argc, char **argv)
+{
+	int r;
+
+	if (argc == 2 && !strcmp(argv[1], "-s")) {
+		selftest_thread();
+		selftest_leader_exited();
+		selftest_cache();
+		r = failures ? 1 : 0;
+	} else if (argc >= 2 && !strcmp(argv[1], "-c")) {
+		r = dump(argc - 2, argv + 2, true);
+	} else if (argc >= 2 && argv[1][0] != '-') {
+		r = dump(argc - 1, argv + 1, false);
+	} else {
+		fprintf(stderr, "usage: %s PID... | -c PID... | -s\n", argv[0]);
+		return 2;
+	}
+	/* printf's errors are sticky in the stream: check them once, here */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		perror("unit-task: stdout");
+		return 1;
+	}
+	return r;
+}
