@@ -20,6 +20,7 @@ enum mmt_event_role {
 	MMT_ROLE_MMAP_EXIT,	/* sys_exit_mmap or do_mmap kretprobe */
 	MMT_ROLE_TASK_EXIT,	/* sched_process_exit: forget the thread */
 	MMT_ROLE_TASK_EXEC,	/* sched_process_exec: the thread's name and image changed */
+	MMT_ROLE_TASK_NEW,	/* task_newtask: a thread or process was created */
 };
 
 /* Bits of mmt_event.have: which optional fields the backend delivered. */
@@ -31,6 +32,7 @@ enum {
 	MMT_HAVE_CTIME		= 1u << 4,
 	MMT_HAVE_FFLAGS		= 1u << 5,
 	MMT_HAVE_VM_FLAGS	= 1u << 6,
+	MMT_HAVE_COMM		= 1u << 7,
 };
 
 /* One decoded event, as the ring reader hands it on (entry or return). */
@@ -48,6 +50,10 @@ struct mmt_event {
 	uint32_t f_flags;
 	/* return field */
 	int64_t ret;
+	/* task events */
+	pid_t child;		/* task_newtask: the new task's id */
+	uint64_t clone_flags;
+	char comm[16];		/* task_newtask: the new task's name; sched_process_exit */
 };
 
 /* A paired mapping: the entry's arguments plus the return and its time. */

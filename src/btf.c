@@ -271,9 +271,9 @@ static const struct btf_type *btf_find_func(const struct btf *btf, const char *n
 }
 
 /*
- * Finds @name in struct/union @t, descending into anonymous members: since 6.6
- * struct file and struct inode keep fields in unnamed unions, and the named member's offset
- * is relative to the anonymous one. Sets *@bit_off (from the start of @t) and *@type_id.
+ * Finds @name in struct/union @t, descending into anonymous members: struct inode keeps
+ * fields in unnamed unions (i_nlink/__i_nlink, i_rcu...), which BTF records as a member
+ * without a name whose own members are offset from it, and layouts move between versions. Sets *@bit_off (from the start of @t) and *@type_id.
  * Returns 0, -ENOENT, or -EINVAL for a bitfield (no byte offset to fetch).
  */
 static int find_member(const struct btf *btf, const struct btf_type *t, const char *name,

@@ -30,6 +30,7 @@
 #include "probe.h"
 #include "proc.h"
 #include "ring.h"
+#include "thread.h"
 
 #define MAX_PIDS	256
 #define LOST_POLL_NS	(100 * 1000000ULL)
@@ -56,13 +57,6 @@ struct options {
 	char **argv;		/* CMD [ARGS], or NULL */
 };
 
-/* A small direct-mapped cache tid -> (tgid, comm), dropped at thread exit. */
-struct thread_slot {
-	pid_t tid, tgid;
-	char comm[16];
-	int err;
-};
-
 struct tracer {
 	struct options *opt;
 	struct mmt_probe *probe;
@@ -78,7 +72,7 @@ struct tracer {
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
 	uint64_t last_lost_poll;
 	int out_err;
-	struct thread_slot threads[1024];
+	struct mmt_threads *threads;
 };
 
 static void usage(FILE *f)
@@ -269,25 +263,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static struct thread_slot *thread_info(struct tracer *t, pid_t tid)
-{
-	struct thread_slot *s = &t->threads[(unsigned int)tid % 1024];
-
-	if (s->tid != tid) {
-		s->tid = tid;
-		s->err = mmt_proc_thread(tid, &s->tgid, s->comm);
-	}
-	return s;
-}
-
-static void thread_forget(struct tracer *t, pid_t tid)
-{
-	struct thread_slot *s = &t->threads[(unsigned int)tid % 1024];
-
-	if (s->tid == tid)
-		s->tid = 0;
-}
-
 static bool wanted(const struct tracer *t, const struct mmt_mapping *m, bool *exec)
 {
 	const struct mmt_event *en = &m->enter;
@@ -302,28 +277,32 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 {
 	struct mmt_map_info mi = { 0 };
 	struct mmt_record rec = { 0 };
-	struct thread_slot *ts;
+	const struct mmt_thread *th;
 	char error[256] = "";
 	bool exec, ok = !(m->ret < 0 && m->ret >= -4095);
 	int r;
 
 	if (!wanted(t, m, &exec))
 		return 0;
-	ts = thread_info(t, m->tid);
-	if (ok && !(m->enter.flags & MAP_ANONYMOUS))
-		mmt_proc_resolve(m->tid, (uint64_t)m->ret, (m->enter.have & MMT_HAVE_FD) ?
-				 m->enter.fd : -1, &mi);
-	if (ts->err)
-		snprintf(error, sizeof(error), "thread gone before it could be read (%s)%s%s",
-			 strerrorname_np(-ts->err), mi.error[0] ? "; " : "", mi.error);
-	else
-		snprintf(error, sizeof(error), "%s", mi.error);
+	th = mmt_threads_get(t->threads, m->tid);
+	if (!th)
+		return -ENOMEM;
+	if (ok && !(m->enter.flags & MAP_ANONYMOUS)) {
+		struct mmt_file_id id = { m->enter.dev, m->enter.ino };
+		bool known = (m->enter.have & (MMT_HAVE_DEV | MMT_HAVE_INO)) ==
+			     (MMT_HAVE_DEV | MMT_HAVE_INO);
+
+		mmt_proc_resolve(m->tid, th->tgid, (uint64_t)m->ret, m->ts_exit,
+				 (m->enter.have & MMT_HAVE_FD) ? m->enter.fd : -1,
+				 known ? &id : NULL, &mi);
+	}
+	snprintf(error, sizeof(error), "%s", mi.error);
 	rec.event = (t->opt->events & EV_DO_MMAP) ? "do_mmap" : "mmap_exec";
 	rec.backend = mmt_probe_backend_name(t->probe);
 	rec.utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
-	rec.pid = ts->err ? 0 : ts->tgid;
+	rec.pid = th->tgid;
 	rec.tid = m->tid;
-	rec.comm = ts->err ? NULL : ts->comm;
+	rec.comm = th->have_comm ? th->comm : NULL;
 	rec.map = m;
 	rec.file = &mi;
 	rec.error = error;
@@ -343,12 +322,17 @@ static int deliver(const struct mmt_event *ev, void *ctx)
 	struct mmt_mapping m;
 	int r;
 
-	r = mmt_pair_feed(t->pair, ev, &m);
-	if (ev->role == MMT_ROLE_TASK_EXIT || ev->role == MMT_ROLE_TASK_EXEC)
-		thread_forget(t, ev->tid);
-	if (r <= 0)
-		return r;
-	return emit_mapping(t, &m);
+	switch (ev->role) {
+	case MMT_ROLE_MMAP_ENTER:
+	case MMT_ROLE_MMAP_EXIT:
+		r = mmt_pair_feed(t->pair, ev, &m);
+		return r <= 0 ? r : emit_mapping(t, &m);
+	case MMT_ROLE_TASK_EXIT:
+		r = mmt_pair_feed(t->pair, ev, &m);
+		return r < 0 ? r : mmt_threads_event(t->threads, ev);
+	default:
+		return mmt_threads_event(t->threads, ev);
+	}
 }
 
 static int64_t mono_to_utc_offset(void)
@@ -746,8 +730,9 @@ int main(int argc, char **argv)
 	mmt_probe_sweep_stale();
 	t.mono_to_utc = mono_to_utc_offset();
 	t.pair = mmt_pair_new();
+	t.threads = mmt_threads_new();
 	t.emit = mmt_emit_open(out_fd, opt.format);
-	if (!t.pair || !t.emit) {
+	if (!t.pair || !t.threads || !t.emit) {
 		r = mmt_perror(-ENOMEM, "setup");
 		goto out_free;
 	}
@@ -765,6 +750,7 @@ out_free:
 	if (mmt_emit_close(t.emit) < 0 && !t.out_err)
 		r = -EIO;
 	mmt_pair_free(t.pair);
+	mmt_threads_free(t.threads);
 	for (i = 0; i < MAX_PIDS; i++)
 		if (t.pidfds[i] >= 0)
 			close(t.pidfds[i]);

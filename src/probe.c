@@ -44,6 +44,7 @@ static const struct mmt_probe_event tracepoint_events[] = {
 	{ "syscalls", "sys_exit_mmap", MMT_ROLE_MMAP_EXIT },
 	{ "sched", "sched_process_exit", MMT_ROLE_TASK_EXIT },
 	{ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC },
+	{ "task", "task_newtask", MMT_ROLE_TASK_NEW },
 };
 
 static bool is_tracefs(const char *path)

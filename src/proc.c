@@ -5,6 +5,7 @@
  * path in maps is only text (and, for a file renamed over, the wrong file).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -21,42 +23,151 @@ struct vma {
 	unsigned int major, minor;
 };
 
-/* Returns 0 with @v set, -ENOENT when no VMA holds @addr, -errno when unreadable. */
-static int find_vma(pid_t tid, uint64_t addr, struct vma *v)
+/*
+ * Snapshots of /proc/PID/maps, one per recent process. Reading maps costs
+ * the kernel a walk of every VMA, so a burst of mappings by one process
+ * must not read it once per mapping (1600 mappings of a 1600-VMA process
+ * took seconds). A snapshot taken at time T shows every mapping made
+ * before T, so it answers for events older than T; a younger event, or an
+ * address the snapshot lacks, takes a new one.
+ */
+#define SNAPSHOTS	8
+
+struct maps_snapshot {
+	pid_t pid;
+	uint64_t taken;		/* CLOCK_MONOTONIC ns, before the read began */
+	unsigned long last_use;
+	struct vma *v;		/* sorted by start, as the kernel prints them */
+	size_t n, cap;
+};
+
+static struct maps_snapshot snapshots[SNAPSHOTS];
+static unsigned long use_clock;
+
+static uint64_t mono_ns(void)
 {
-	char path[64], line[512];
-	int r = -ENOENT;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* "start-end perms offset maj:min inode ..." -> @v; false for a malformed line. */
+static bool parse_maps_line(char *line, struct vma *v)
+{
+	char *p = line;
+
+	v->start = strtoull(p, &p, 16);
+	if (*p++ != '-')
+		return false;
+	v->end = strtoull(p, &p, 16);
+	p = strchr(p + 1, ' ');			/* perms */
+	if (!p)
+		return false;
+	strtoull(p + 1, &p, 16);		/* offset */
+	v->major = (unsigned int)strtoul(p + 1, &p, 16);
+	if (*p++ != ':')
+		return false;
+	v->minor = (unsigned int)strtoul(p, &p, 16);
+	v->ino = strtoull(p + 1, &p, 10);
+	return true;
+}
+
+static int snapshot_add(struct maps_snapshot *s, const struct vma *v)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct vma *nv = realloc(s->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *v;
+	return 0;
+}
+
+static int snapshot_read(struct maps_snapshot *s, pid_t pid)
+{
+	char path[64], *line = NULL;
+	size_t size = 0;
+	struct vma v;
+	int r = 0;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)tid);
+	s->pid = pid;
+	s->n = 0;
+	s->taken = mono_ns();
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long start, end, off, ino;
-		unsigned int maj, min;
-		size_t n = strlen(line);
-		int c;
+	if (!f) {
+		s->pid = 0;
+		return errno == ENOENT ? -ESRCH : -errno;
+	}
+	while (getline(&line, &size, f) > 0 && !r)
+		if (parse_maps_line(line, &v))
+			r = snapshot_add(s, &v);
+	free(line);
+	fclose(f);
+	if (r < 0)
+		s->pid = 0;
+	return r;
+}
 
-		/* Only the head of a line matters: skip the rest of a long path. */
-		if (n && line[n - 1] != '\n')
-			while ((c = getc(f)) != EOF && c != '\n')
-				;
-		if (sscanf(line, "%llx-%llx %*4s %llx %x:%x %llu", &start, &end, &off, &maj, &min,
-			   &ino) != 6)
-			continue;
-		if (addr >= start && addr < end) {
-			v->start = start;
-			v->end = end;
-			v->ino = ino;
-			v->major = maj;
-			v->minor = min;
-			r = 0;
-			break;
+static bool snapshot_find(const struct maps_snapshot *s, uint64_t addr, struct vma *out)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (addr < s->v[mid].start) {
+			hi = mid;
+		} else if (addr >= s->v[mid].end) {
+			lo = mid + 1;
+		} else {
+			*out = s->v[mid];
+			return true;
 		}
 	}
-	fclose(f);
-	return r;
+	return false;
+}
+
+static struct maps_snapshot *snapshot_slot(pid_t pid)
+{
+	struct maps_snapshot *lru = &snapshots[0];
+	int i;
+
+	for (i = 0; i < SNAPSHOTS; i++) {
+		if (snapshots[i].pid == pid)
+			return &snapshots[i];
+		if (snapshots[i].last_use < lru->last_use)
+			lru = &snapshots[i];
+	}
+	lru->pid = 0;
+	return lru;
+}
+
+/*
+ * The VMA of @pid holding @addr, as of after @ts. Returns 0 with @v set,
+ * -ENOENT when no VMA holds @addr, -ESRCH when the task is gone (or has no
+ * mm left: an exiting thread's maps reads empty), -errno when unreadable.
+ */
+static int find_vma(pid_t pid, uint64_t addr, uint64_t ts, struct vma *v)
+{
+	struct maps_snapshot *s = snapshot_slot(pid);
+	int r;
+
+	s->last_use = ++use_clock;
+	if (s->pid == pid && s->taken > ts && snapshot_find(s, addr, v))
+		return 0;
+	r = snapshot_read(s, pid);
+	if (r < 0)
+		return r;
+	if (!s->n)
+		return -ESRCH;
+	return snapshot_find(s, addr, v) ? 0 : -ENOENT;
 }
 
 static char *readlink_alloc(const char *link)
@@ -105,52 +216,65 @@ static void fd_flags(pid_t tid, int64_t fd, struct mmt_map_info *mi)
 	fclose(f);
 }
 
-static int resolve_by_fd(pid_t tid, int64_t fd, struct mmt_map_info *mi, int vma_err)
+/*
+ * The mapping is gone: the fd names the mapped file only if nothing was
+ * opened on that number since, and only the kernel's own identity of the
+ * mapped file (kprobe backend) can show that. Without it the fd proves
+ * nothing (ld.so closes fd 3 after mapping ld.so.cache; the program's next
+ * open gets fd 3 again), so it is not used.
+ */
+static int resolve_by_fd(pid_t tid, int64_t fd, const struct mmt_file_id *want,
+			 struct mmt_map_info *mi, int vma_err)
 {
 	char link[64];
 	struct stat st;
 
+	snprintf(mi->error, sizeof(mi->error), vma_err == -ENOENT ?
+		 "mapping gone before it could be resolved" :
+		 "process gone before its mapping could be resolved");
+	if (!want)
+		return vma_err;
 	snprintf(link, sizeof(link), "/proc/%d/fd/%" PRId64, (int)tid, fd);
+	if (stat(link, &st) < 0 || st.st_dev != want->dev || st.st_ino != want->ino)
+		return vma_err;
 	mi->path = readlink_alloc(link);
-	if (!mi->path || stat(link, &st) < 0) {
-		snprintf(mi->error, sizeof(mi->error),
-			 vma_err == -ENOENT ? "mapping gone and fd %" PRId64 " closed before it could be resolved"
-					    : "process gone before its mapping could be resolved (fd %" PRId64 ")",
-			 fd);
-		free(mi->path);
-		mi->path = NULL;
-		return -ENOENT;
-	}
+	if (!mi->path)
+		return vma_err;
 	set_id(mi, &st);
 	snprintf(mi->error, sizeof(mi->error),
-		 "mapping gone before it could be resolved: file taken from fd %" PRId64
-		 ", which may have been reused", fd);
+		 "mapping gone before it could be resolved: file found through fd %" PRId64, fd);
 	fd_flags(tid, fd, mi);
 	return 0;
 }
 
-int mmt_proc_resolve(pid_t tid, uint64_t addr, int64_t fd, struct mmt_map_info *mi)
+int mmt_proc_resolve(pid_t tid, pid_t tgid, uint64_t addr, uint64_t ts, int64_t fd,
+		     const struct mmt_file_id *want, struct mmt_map_info *mi)
 {
 	char link[96];
 	struct stat st;
 	struct vma v = { 0 };
+	pid_t pid;
 	int r;
 
 	memset(mi, 0, sizeof(*mi));
-	r = find_vma(tid, addr, &v);
-	if (r < 0) {
-		if (fd >= 0)
-			return resolve_by_fd(tid, fd, mi, r);
-		snprintf(mi->error, sizeof(mi->error), r == -ENOENT ?
-			 "mapping gone before it could be resolved" :
-			 "process gone before its mapping could be resolved");
-		return r;
+	/*
+	 * Maps belong to the process: ask the group leader first, so one
+	 * snapshot serves all its threads, even those that have exited; then
+	 * the thread (a leader that called pthread_exit() has no mm left).
+	 */
+	pid = tgid > 0 ? tgid : tid;
+	r = find_vma(pid, addr, ts, &v);
+	if (r < 0 && pid != tid) {
+		pid = tid;
+		r = find_vma(pid, addr, ts, &v);
 	}
+	if (r < 0)
+		return resolve_by_fd(tid, fd, fd >= 0 ? want : NULL, mi, r);
 	if (!v.ino && !v.major && !v.minor) {
 		mi->anon = true;
 		return 0;
 	}
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)tid,
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
 		 v.start, v.end);
 	mi->path = readlink_alloc(link);
 	if (!mi->path || stat(link, &st) < 0) {

@@ -34,7 +34,8 @@
 
 enum field_id {
 	F_ADDR, F_LEN, F_PROT, F_FLAGS, F_FD, F_OFF, F_PGOFF, F_RET, F_FILE,
-	F_INO, F_SDEV, F_CTIME_SEC, F_CTIME_NSEC, F_FFLAGS, F_VMFLAGS, F_NR
+	F_INO, F_SDEV, F_CTIME_SEC, F_CTIME_NSEC, F_FFLAGS, F_VMFLAGS, F_PID, F_CLONE_FLAGS,
+	F_NR
 };
 
 /* Names shared by the tracepoint's fields and the kprobe's fetch-args. */
@@ -43,7 +44,8 @@ static const char *const field_names[F_NR] = {
 	[F_FD] = "fd", [F_OFF] = "off", [F_PGOFF] = "pgoff", [F_RET] = "ret",
 	[F_FILE] = "file", [F_INO] = "ino", [F_SDEV] = "sdev",
 	[F_CTIME_SEC] = "ctime_sec", [F_CTIME_NSEC] = "ctime_nsec",
-	[F_FFLAGS] = "f_flags", [F_VMFLAGS] = "vm_flags",
+	[F_FFLAGS] = "f_flags", [F_VMFLAGS] = "vm_flags", [F_PID] = "pid",
+	[F_CLONE_FLAGS] = "clone_flags",
 };
 
 struct field {
@@ -56,6 +58,7 @@ struct decoder {
 	int id;
 	enum mmt_event_role role;
 	struct field pid;
+	struct field comm;	/* char[16], or off -1 */
 	struct field f[F_NR];
 };
 
@@ -117,6 +120,7 @@ static void field_lookup(struct tep_event *event, const char *name, struct field
 static int add_decoder(struct mmt_ring *ring, const struct mmt_probe_event *pe)
 {
 	struct decoder *d = &ring->dec[ring->ndec];
+	struct tep_format_field *tf;
 	struct tep_event *event;
 	char *fmt;
 	int len, i;
@@ -134,6 +138,10 @@ static int add_decoder(struct mmt_ring *ring, const struct mmt_probe_event *pe)
 	d->id = event->id;
 	d->role = pe->role;
 	field_lookup(event, "common_pid", &d->pid);
+	d->comm.off = -1;
+	tf = tep_find_field(event, "comm");
+	if (tf && (tf->flags & TEP_FIELD_IS_ARRAY) && tf->size == 16)
+		d->comm.off = tf->offset;
 	for (i = 0; i < F_NR; i++)
 		field_lookup(event, field_names[i], &d->f[i]);
 	ring->ndec++;
@@ -199,6 +207,13 @@ static void decode_fields(const struct mmt_ring *ring, const struct decoder *d,
 	}
 	if (HAS(F_FFLAGS)) { ev->f_flags = (uint32_t)GET(F_FFLAGS); ev->have |= MMT_HAVE_FFLAGS; }
 	if (HAS(F_VMFLAGS)) { ev->vm_flags = GET(F_VMFLAGS); ev->have |= MMT_HAVE_VM_FLAGS; }
+	if (HAS(F_PID)) ev->child = (pid_t)GET(F_PID);
+	if (HAS(F_CLONE_FLAGS)) ev->clone_flags = GET(F_CLONE_FLAGS);
+	if (d->comm.off >= 0) {
+		memcpy(ev->comm, data + d->comm.off, 15);
+		ev->comm[15] = '\0';
+		ev->have |= MMT_HAVE_COMM;
+	}
 #undef GET
 #undef HAS
 }

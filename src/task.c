@@ -5,7 +5,9 @@
  * Everything is read by path each time (no pidfds): a thread that is not a group
  * leader is not listed in /proc but /proc/TID still resolves, which is what we need.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -275,7 +277,7 @@ static int read_stat(pid_t pid, struct stat_fields *sf)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
-		return n;
+		return (int)n;
 	return parse_stat(buf, n, sf);
 }
 
@@ -284,16 +286,20 @@ static int read_status(pid_t pid, pid_t *tgid, uid_t *uid, gid_t *gid)
 {
 	char path[64], buf[STATUS_BUF_SIZE];
 	unsigned int found = 0;
-	const char *line;
+	const char *line, *next;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
-		return n;
-	for (line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		return (int)n;
+	for (line = buf; line; line = next) {
 		int v;
 		unsigned int u;
+
+		next = strchr(line, '\n');
+		if (next)
+			next++;
 
 		if (sscanf(line, "Tgid: %d", &v) == 1) {
 			*tgid = v;

@@ -1,0 +1,93 @@
+# Sourced by every tests/*.test: common setup and helpers.
+# Exit codes (automake): 0 pass, 1 fail, 77 skip, 99 framework failure.
+set -u
+
+builddir=${builddir:-.}
+srcdir=${srcdir:-.}
+MMAPTRACE=${MMAPTRACE:-$builddir/mmaptrace}
+MAPPER=${MAPPER:-$builddir/tests/mapper}
+TRACEFS=/sys/kernel/tracing
+NFAIL=0
+
+skip() { echo "SKIP: $*"; exit 77; }
+framework_fail() { echo "ERROR: $*"; exit 99; }
+fail() { echo "FAIL: $*"; NFAIL=$((NFAIL + 1)); }
+ok() { echo "ok: $*"; }
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then ok "$1 = $3"; else fail "$1: expected '$2', got '$3'"; fi
+}
+finish() { [ "$NFAIL" = 0 ] && exit 0; echo "$NFAIL check(s) failed"; exit 1; }
+
+[ "$(id -u)" = 0 ] || skip "needs root (tracefs)"
+command -v jq >/dev/null || framework_fail "jq is not installed"
+[ -x "$MMAPTRACE" ] || framework_fail "$MMAPTRACE not built"
+if [ "$(stat -f -c %T $TRACEFS 2>/dev/null)" != tracefs ]; then
+	mount -t tracefs nodev $TRACEFS 2>/dev/null || skip "tracefs not available"
+fi
+[ -r $TRACEFS/events/syscalls/sys_enter_mmap/format ] ||
+	skip "kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)"
+
+WORK=$(mktemp -d /tmp/mmt-test.XXXXXX) || framework_fail "mktemp"
+cleanup() {
+	exec 9>&- 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# every_line_parses FILE: each line, on its own, is one JSON object.
+every_line_parses() {
+	local n bad
+	n=$(wc -l < "$1")
+	bad=$(jq -R -c 'fromjson? // "BAD"' "$1" | grep -c '^"BAD"$')
+	if [ "$bad" = 0 ] && [ -z "$(tail -c1 "$1" | tr -d '\n')" ]; then
+		ok "all $n lines of $(basename "$1") parse as JSON"
+	else
+		fail "$bad of $n lines of $(basename "$1") do not parse (or the last line is cut)"
+	fi
+}
+
+# no_instance_of PID: the run of PID left nothing in tracefs.
+no_instance_of() {
+	if [ -e "$TRACEFS/instances/mmaptrace-$1" ]; then
+		fail "instance mmaptrace-$1 left behind"
+	else
+		ok "no instance of run $1 left"
+	fi
+}
+
+# trace_mapper [MMAPTRACE OPTIONS] -- MAPPER ARGS: run the mapper under the
+# tracer; while the mapper waits, copy its /proc/PID/maps to $WORK/maps.
+# Records in $WORK/out.json, mapper output in $WORK/res, tracer stderr in
+# $WORK/err; sets TRACER_PID, MAPPER_PID and TRACER_STATUS.
+trace_mapper() {
+	local opts=() i
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	rm -f "$WORK/ctl" "$WORK/res" "$WORK/maps"
+	mkfifo "$WORK/ctl"
+	"$MMAPTRACE" -o "$WORK/out.json" "${opts[@]}" -- "$MAPPER" "$@" \
+		< "$WORK/ctl" > "$WORK/res" 2> "$WORK/err" &
+	TRACER_PID=$!
+	exec 9> "$WORK/ctl"
+	for i in $(seq 1 200); do
+		grep -q '^ready' "$WORK/res" 2>/dev/null && break
+		sleep 0.05
+	done
+	MAPPER_PID=$(sed -n 's/^ready //p' "$WORK/res")
+	[ -n "$MAPPER_PID" ] || { cat "$WORK/err"; framework_fail "mapper did not start"; }
+	cp "/proc/$MAPPER_PID/maps" "$WORK/maps"
+	sleep 0.2	# let the tracer read the events while the mapper still lives
+	exec 9>&-
+	wait "$TRACER_PID"
+	TRACER_STATUS=$?
+}
+
+# field KEY LINE: value of KEY= in a mapper output line.
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }
+
+# record_at ADDR: the do_mmap record whose addr is ADDR (decimal).
+record_at() { jq -c --argjson a "$1" 'select(.event == "do_mmap" and .addr == $a)' "$WORK/out.json"; }
+
+# maps_line ADDR: the /proc/PID/maps line of the VMA that starts at ADDR (decimal).
+maps_line() { grep "^$(printf '%x' "$1")-" "$WORK/maps"; }
