@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "event.h"
@@ -17,6 +19,11 @@ struct mmt_probe;
 
 /* Instance names are MMT_INSTANCE_PREFIX + pid; lock files live in MMT_LOCK_DIR. */
 #define MMT_INSTANCE_PREFIX	"mmaptrace-"
+/*
+ * Kprobe event groups are MMT_GROUP_PREFIX + pid: a group name cannot contain
+ * '-', so it cannot be the instance's name.
+ */
+#define MMT_GROUP_PREFIX	"mmaptrace_"
 #define MMT_LOCK_DIR		"/run/mmaptrace"
 
 enum mmt_backend {
@@ -114,5 +121,25 @@ struct tracefs_instance *mmt_probe_instance(const struct mmt_probe *probe);
 const struct mmt_probe_event *mmt_probe_events(const struct mmt_probe *probe, size_t *n);
 const char *mmt_probe_backend_name(const struct mmt_probe *probe);
 enum mmt_backend mmt_probe_backend(const struct mmt_probe *probe);
+
+/**
+ * mmt_probe_missed() - probe hits the kernel could not record (kprobe backend)
+ * @probe: the probe, still open
+ * @entry: missed do_mmap entries, or NULL
+ * @ret: missed do_mmap returns (kretprobe out of instances), or NULL
+ * Return: 0, -EOPNOTSUPP for the tracepoint backend, or -errno.
+ */
+int mmt_probe_missed(const struct mmt_probe *probe, uint64_t *entry, uint64_t *ret);
+
+/**
+ * mmt_probe_print_kprobes() - print the kprobe definitions a run would write
+ * @out: one kprobe_events line each (the group and event names carry this
+ *	process's pid; a run uses its own)
+ *
+ * Reads BTF only: nothing is mounted, created or written in tracefs. Says on
+ * stderr which offsets are used and where they came from.
+ * Return: 0, or -errno (printed).
+ */
+int mmt_probe_print_kprobes(FILE *out);
 
 #endif /* MMT_PROBE_H */

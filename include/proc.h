@@ -27,26 +27,34 @@ struct mmt_map_info {
 	char error[160];	/* "" or what could not be resolved */
 };
 
+/* What is known of a mapping from the events, to find it in /proc. */
+struct mmt_map_query {
+	pid_t tid;		/* the thread that mapped */
+	pid_t tgid;		/* its process, or 0 if unknown (used when the thread is gone) */
+	uint64_t addr;		/* the address mmap returned */
+	uint64_t len;		/* its length in bytes */
+	uint64_t pgoff;		/* the file offset it mapped, in pages */
+	uint64_t ts;		/* the return's time (CLOCK_MONOTONIC ns) */
+	int64_t fd;		/* the fd argument, or -1: for the open flags */
+	const struct mmt_file_id *want;	/* the kernel's identity of the file, or NULL */
+};
+
 /**
  * mmt_proc_resolve() - find the file behind a mapping just made
- * @tid: the thread that mapped
- * @tgid: its process, or 0 if unknown; used when the thread itself is gone
- * @addr: the address mmap returned
- * @ts: the return's time (CLOCK_MONOTONIC ns): a maps snapshot older than
- *	that cannot show the mapping
- * @fd: the fd argument, or -1
- * @want: the mapped file's identity if the backend knows it, else NULL
+ * @q: the mapping
  * @mi: result; release with mmt_proc_map_info_release()
  *
- * Looks the address up in /proc/TID/maps and follows
- * /proc/TID/map_files/START-END (the object really mapped, even if it was
- * renamed or deleted since). When the mapping is already gone it falls back
- * to /proc/TID/fd/FD, but only if @want shows that fd still is the mapped
- * file; @mi->error says what happened.
- * Return: 0 if something was resolved, -errno if nothing could be.
+ * Looks the address up in /proc/PID/maps (a snapshot younger than @q->ts)
+ * and follows /proc/PID/map_files/START-END: the object really mapped, even
+ * if it was renamed or deleted since. A VMA whose file offset does not fit
+ * @q or does not span its length, or whose inode differs from @q->want, is a
+ * later mapping at the same place and is not reported as this one. The fd is never used to name the
+ * file: once the mapping is gone nothing shows the fd still holds the same
+ * file (ld.so closes fd 3 after mapping ld.so.cache; the next open gets 3).
+ * @mi->error says what could not be resolved.
+ * Return: 0 if resolved (or anonymous), -errno if not.
  */
-int mmt_proc_resolve(pid_t tid, pid_t tgid, uint64_t addr, uint64_t ts, int64_t fd,
-		     const struct mmt_file_id *want, struct mmt_map_info *mi);
+int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi);
 
 /** mmt_proc_map_info_release() - free what mmt_proc_resolve() allocated. */
 void mmt_proc_map_info_release(struct mmt_map_info *mi);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Not in glibc's sys/mman.h; values from the kernel's uapi asm-generic/mman-common.h. */
 #ifndef PROT_SEM
@@ -121,7 +122,7 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 		r |= mmt_emit_printf(e, "%d", (int)en->fd);
 	else
 		r |= mmt_emit_printf(e, "-1");
-	r |= mmt_emit_printf(e, ", %#" PRIx64 ")", en->pgoff * 4096);
+	r |= mmt_emit_printf(e, ", %#" PRIx64 ")", en->pgoff * (uint64_t)sysconf(_SC_PAGESIZE));
 	if (m->ret < 0 && m->ret >= -MAX_ERRNO)
 		r |= mmt_emit_printf(e, " = -1 %s (%s)", strerrorname_np((int)-m->ret),
 				     strerror((int)-m->ret));

@@ -44,6 +44,7 @@ enum {
 	OPT_FORMAT = 0x100,
 	OPT_BACKEND,
 	OPT_BUFFER_SIZE,
+	OPT_PRINT_PROBES,
 };
 
 struct options {
@@ -72,6 +73,7 @@ struct tracer {
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
 	uint64_t last_lost_poll;
 	int out_err;
+	bool tracing;		/* events were enabled */
 	struct mmt_threads *threads;
 };
 
@@ -98,6 +100,8 @@ static void usage(FILE *f)
 "                           (successful PROT_EXEC mappings of a file), comma-separated\n"
 "      --backend=NAME       auto (default), kprobe or tracepoint\n"
 "      --buffer-size=KB     per-CPU kernel buffer size in KiB (default: the kernel's)\n"
+"      --print-probes       print the do_mmap kprobe definitions for this kernel and\n"
+"                           exit (reads BTF only; changes nothing in tracefs)\n"
 "\n"
 "Output:\n"
 "  -o, --output=FILE        write records to FILE instead of standard output\n"
@@ -184,6 +188,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
+		{ "print-probes", no_argument, NULL, OPT_PRINT_PROBES },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -248,6 +253,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->probe.buffer_kb = (unsigned int)v;
 			break;
+		case OPT_PRINT_PROBES:
+			/* Like --help: for operators to audit, no root or CMD needed. */
+			return mmt_probe_print_kprobes(stdout) < 0 ? -1 : 1;
 		default:
 			return -1;
 		}
@@ -289,12 +297,15 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 		return -ENOMEM;
 	if (ok && !(m->enter.flags & MAP_ANONYMOUS)) {
 		struct mmt_file_id id = { m->enter.dev, m->enter.ino };
-		bool known = (m->enter.have & (MMT_HAVE_DEV | MMT_HAVE_INO)) ==
-			     (MMT_HAVE_DEV | MMT_HAVE_INO);
+		struct mmt_map_query q = {
+			.tid = m->tid, .tgid = th->tgid, .addr = (uint64_t)m->ret,
+			.len = m->enter.len, .pgoff = m->enter.pgoff, .ts = m->ts_exit,
+			.fd = (m->enter.have & MMT_HAVE_FD) ? m->enter.fd : -1,
+			.want = (m->enter.have & MMT_HAVE_INO) && (m->enter.have & MMT_HAVE_DEV) ?
+				&id : NULL,
+		};
 
-		mmt_proc_resolve(m->tid, th->tgid, (uint64_t)m->ret, m->ts_exit,
-				 (m->enter.have & MMT_HAVE_FD) ? m->enter.fd : -1,
-				 known ? &id : NULL, &mi);
+		mmt_proc_resolve(&q, &mi);
 	}
 	snprintf(error, sizeof(error), "%s", mi.error);
 	rec.event = (t->opt->events & EV_DO_MMAP) ? "do_mmap" : "mmap_exec";
@@ -617,16 +628,22 @@ static void summary(struct tracer *t)
 {
 	struct mmt_ring_stats rs;
 	struct mmt_pair_stats ps;
+	uint64_t missed_entry, missed_ret;
+	char missed[96] = "";
 
 	if (!t->ring || !t->pair)
 		return;
 	mmt_ring_stats(t->ring, &rs);
 	mmt_pair_stats(t->pair, &ps);
+	/* Kprobe hits the kernel dropped before the ring: a kretprobe out of instances. */
+	if (t->probe && mmt_probe_missed(t->probe, &missed_entry, &missed_ret) == 0)
+		snprintf(missed, sizeof(missed), ", %llu returns missed, %llu entries missed",
+			 (unsigned long long)missed_ret, (unsigned long long)missed_entry);
 	fprintf(stderr, "mmaptrace: %llu events, %llu mappings, %llu records written, "
-		"%llu events lost, %llu unpaired\n",
+		"%llu events lost, %llu unpaired%s\n",
 		(unsigned long long)rs.events, (unsigned long long)ps.paired,
 		(unsigned long long)mmt_emit_records(t->emit), (unsigned long long)rs.lost,
-		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending));
+		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending), missed);
 }
 
 static int exit_status(const struct tracer *t, int err)
@@ -672,6 +689,7 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 	r = mmt_probe_enable(t->probe);
 	if (r < 0)
 		goto out_child;
+	t->tracing = true;
 	describe_backend(t);
 	if (t->opt->argv) {
 		r = release_child(t, go_fd, status_fd);
@@ -680,6 +698,7 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 			kill(t->child, SIGKILL);
 			waitpid(t->child, NULL, 0);
 			t->child = 0;
+			t->tracing = false;	/* nothing ran: no output file */
 			return -ENOEXEC;
 		}
 	}
@@ -743,10 +762,7 @@ out_free:
 	mmt_ring_close(t.ring);
 	mmt_probe_close(t.probe);
 	mmt_probe_unmount(mounted);
-	if (t.child > 0 && !t.child_done) {
-		/* Interrupted: CMD goes on untraced, as with strace's detach. */
-		t.child = 0;
-	}
+	/* Interrupted with CMD still running: it goes on untraced, as strace's detach. */
 	if (mmt_emit_close(t.emit) < 0 && !t.out_err)
 		r = -EIO;
 	mmt_pair_free(t.pair);
@@ -755,7 +771,8 @@ out_free:
 		if (t.pidfds[i] >= 0)
 			close(t.pidfds[i]);
 out_output:
-	if (created && r < 0 && !t.emit)
+	/* A run that never started tracing leaves no empty output file behind. */
+	if (created && !t.tracing)
 		unlink(opt.outfile);
 	if (out_fd != STDOUT_FILENO)
 		close(out_fd);

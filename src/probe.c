@@ -5,6 +5,11 @@
  * /run/mmaptrace/mmaptrace-PID.lock: the kernel drops the lock when the
  * process dies however it dies, so the next run can tell a crashed run's
  * instance from a live one and remove only the former.
+ *
+ * The kprobe backend adds a do_mmap kprobe and kretprobe in the group
+ * "mmaptrace_PID" (kprobe.c), enabled only in the instance. The same lock
+ * tells whose they are; they go after the instance, because the kernel will
+ * not delete a probe that is still enabled somewhere.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +27,7 @@
 #include <tracefs.h>
 
 #include "error.h"
+#include "kprobe.h"
 #include "probe.h"
 
 #define TRACEFS_DIR	"/sys/kernel/tracing"
@@ -36,6 +42,8 @@ struct mmt_probe {
 	const struct mmt_probe_event *events;
 	size_t nevents;
 	bool enabled;
+	struct mmt_kprobe *kprobe;	/* kprobe backend: the probes we created */
+	struct mmt_probe_event kprobe_events[4];
 };
 
 /* The syscall-tracepoint backend: what every kernel with ftrace syscalls has. */
@@ -98,10 +106,9 @@ static int lock_take(const char *path)
  * A stale run: its lock file can be locked by us (its owner is dead), or it
  * has no lock file and its pid is not a live mmaptrace.
  */
-static bool run_is_stale(const char *name, const char *lock_path)
+static bool run_is_stale(long pid, const char *lock_path)
 {
 	char comm_path[64], comm[32] = "";
-	long pid = strtol(name + strlen(MMT_INSTANCE_PREFIX), NULL, 10);
 	int fd = open(lock_path, O_RDWR | O_CLOEXEC);
 	FILE *f;
 
@@ -137,6 +144,36 @@ static int remove_instance(const char *name)
 	return r;
 }
 
+/* Kprobe groups of crashed runs; a run may have died before making its instance. */
+static int sweep_kprobes(void)
+{
+	char lock_path[300], **groups, **g;
+	int removed = 0, r;
+	long pid;
+
+	r = mmt_kprobe_list_groups(MMT_GROUP_PREFIX, &groups);
+	if (r < 0) {
+		mmt_perror(r, "cannot read kprobe_events");
+		return 0;
+	}
+	for (g = groups; *g; g++) {
+		pid = strtol(*g + strlen(MMT_GROUP_PREFIX), NULL, 10);
+		snprintf(lock_path, sizeof(lock_path), MMT_LOCK_DIR "/" MMT_INSTANCE_PREFIX "%ld.lock",
+			 pid);
+		if (pid <= 0 || !run_is_stale(pid, lock_path))
+			continue;
+		r = mmt_kprobe_remove_group(*g);
+		if (r < 0)
+			continue;
+		unlink(lock_path);
+		mmt_error("removed %d kprobe(s) of group %s left by an earlier run that did not "
+			  "exit cleanly", r, *g);
+		removed++;
+	}
+	mmt_kprobe_groups_free(groups);
+	return removed;
+}
+
 int mmt_probe_sweep_stale(void)
 {
 	char lock_path[300];
@@ -151,7 +188,8 @@ int mmt_probe_sweep_stale(void)
 		if (strncmp(de->d_name, MMT_INSTANCE_PREFIX, strlen(MMT_INSTANCE_PREFIX)))
 			continue;
 		snprintf(lock_path, sizeof(lock_path), MMT_LOCK_DIR "/%s.lock", de->d_name);
-		if (!run_is_stale(de->d_name, lock_path))
+		if (!run_is_stale(strtol(de->d_name + strlen(MMT_INSTANCE_PREFIX), NULL, 10),
+				  lock_path))
 			continue;
 		if (remove_instance(de->d_name) < 0) {
 			mmt_perror(-errno, "cannot remove stale instance %s", de->d_name);
@@ -163,6 +201,9 @@ int mmt_probe_sweep_stale(void)
 		removed++;
 	}
 	closedir(dir);
+	/* After the instances: a probe still enabled in one cannot be deleted. */
+	if (mmt_kprobe_available())
+		removed += sweep_kprobes();
 	return removed;
 }
 
@@ -211,17 +252,80 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	return 0;
 }
 
+/* Makes the probes; on failure a message has been printed. */
+static int kprobe_setup(struct mmt_probe *p)
+{
+	struct mmt_probe_event *e = p->kprobe_events;
+	int r;
+
+	p->kprobe = mmt_kprobe_alloc(getpid());
+	if (!p->kprobe)
+		return -errno;
+	r = mmt_kprobe_describe(p->kprobe, stderr);
+	if (r < 0)
+		goto out_free;
+	/* Our lock is held: a group with our pid is a crashed run's that had our pid. */
+	r = mmt_kprobe_remove_group(mmt_kprobe_group(p->kprobe));
+	if (r < 0)
+		goto out_free;
+	r = mmt_kprobe_create(p->kprobe);
+	if (r < 0)
+		goto out_free;
+	e[0] = (struct mmt_probe_event){ mmt_kprobe_group(p->kprobe),
+					 mmt_kprobe_entry_event(p->kprobe), MMT_ROLE_MMAP_ENTER };
+	e[1] = (struct mmt_probe_event){ mmt_kprobe_group(p->kprobe),
+					 mmt_kprobe_return_event(p->kprobe), MMT_ROLE_MMAP_EXIT };
+	e[2] = (struct mmt_probe_event){ "sched", "sched_process_exit", MMT_ROLE_TASK_EXIT };
+	e[3] = (struct mmt_probe_event){ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC };
+	p->backend = MMT_BACKEND_KPROBE;
+	p->events = p->kprobe_events;
+	p->nevents = sizeof(p->kprobe_events) / sizeof(p->kprobe_events[0]);
+	return 0;
+
+out_free:
+	mmt_kprobe_free(p->kprobe);
+	p->kprobe = NULL;
+	return r;
+}
+
+/*
+ * Kprobes where the kernel has them: they also see the mappings the kernel
+ * makes itself (the ELF loader's at execve) and read the file's identity
+ * while the mapping is made. The syscall tracepoints otherwise, unless
+ * kprobes were asked for by name.
+ */
 static int pick_backend(struct mmt_probe *p, enum mmt_backend want)
 {
-	if (want == MMT_BACKEND_KPROBE) {
-		mmt_error("the kprobe backend is not available in this build "
-			  "(use --backend tracepoint)");
-		return -EOPNOTSUPP;
+	int r;
+
+	if (want != MMT_BACKEND_TRACEPOINT) {
+		if (mmt_kprobe_available()) {
+			r = kprobe_setup(p);
+			if (!r)
+				return 0;
+			if (want == MMT_BACKEND_KPROBE)
+				return r;
+			mmt_error("falling back to the tracepoint backend");
+		} else if (want == MMT_BACKEND_KPROBE) {
+			mmt_error("--backend kprobe: this kernel has no kprobe events "
+				  "(no %s/kprobe_events: CONFIG_KPROBE_EVENTS is off); "
+				  "use --backend tracepoint", TRACEFS_DIR);
+			return -EOPNOTSUPP;
+		}
 	}
 	p->backend = MMT_BACKEND_TRACEPOINT;
 	p->events = tracepoint_events;
 	p->nevents = sizeof(tracepoint_events) / sizeof(tracepoint_events[0]);
 	return 0;
+}
+
+static void kprobe_teardown(struct mmt_probe *p)
+{
+	if (!p->kprobe)
+		return;
+	mmt_kprobe_destroy(p->kprobe);
+	mmt_kprobe_free(p->kprobe);
+	p->kprobe = NULL;
 }
 
 struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
@@ -232,9 +336,6 @@ struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	r = pick_backend(p, opts->backend);
-	if (r < 0)
-		goto out_free;
 	snprintf(p->name, sizeof(p->name), MMT_INSTANCE_PREFIX "%d", (int)getpid());
 	snprintf(p->lock_path, sizeof(p->lock_path), MMT_LOCK_DIR "/%s.lock", p->name);
 	p->lock_fd = lock_take(p->lock_path);
@@ -245,10 +346,14 @@ struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
 	/* Same pid as a crashed run whose instance was not swept: start clean. */
 	if (tracefs_instance_exists(p->name))
 		remove_instance(p->name);
+	/* After the lock, so that a concurrent sweep never takes our probes for stale. */
+	r = pick_backend(p, opts->backend);
+	if (r < 0)
+		goto out_unlock;
 	p->inst = tracefs_instance_create(p->name);
 	if (!p->inst) {
 		r = mmt_perror(-errno, "cannot create tracefs instance %s", p->name);
-		goto out_unlock;
+		goto out_kprobe;
 	}
 	r = configure(p, opts);
 	if (r < 0)
@@ -258,6 +363,8 @@ struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
 out_destroy:
 	tracefs_instance_destroy(p->inst);
 	tracefs_instance_free(p->inst);
+out_kprobe:
+	kprobe_teardown(p);
 out_unlock:
 	unlink(p->lock_path);
 	close(p->lock_fd);
@@ -332,6 +439,8 @@ void mmt_probe_close(struct mmt_probe *p)
 	if (tracefs_instance_destroy(p->inst) < 0)
 		mmt_perror(-errno, "cannot remove tracefs instance %s", p->name);
 	tracefs_instance_free(p->inst);
+	/* Only now: the instance is gone, so the probes are enabled nowhere. */
+	kprobe_teardown(p);
 	unlink(p->lock_path);
 	close(p->lock_fd);
 	free(p);
@@ -356,4 +465,34 @@ const char *mmt_probe_backend_name(const struct mmt_probe *p)
 enum mmt_backend mmt_probe_backend(const struct mmt_probe *p)
 {
 	return p->backend;
+}
+
+int mmt_probe_missed(const struct mmt_probe *p, uint64_t *entry, uint64_t *ret)
+{
+	if (!p->kprobe)
+		return -EOPNOTSUPP;
+	return mmt_kprobe_missed(p->kprobe, entry, ret);
+}
+
+int mmt_probe_print_kprobes(FILE *out)
+{
+	struct mmt_kprobe *k = mmt_kprobe_alloc(getpid());
+	int r;
+
+	if (!k)
+		return -errno;
+	r = mmt_kprobe_describe(k, stderr);
+	if (!r)
+		r = mmt_kprobe_print(k, out);
+	if (!r && fflush(out) == EOF)
+		r = -errno;
+	/* Only when tracefs is mounted and readable: this must not mount or create anything. */
+	if (!r && is_tracefs(TRACEFS_DIR) && access(TRACEFS_DIR, R_OK | X_OK) == 0 &&
+	    !mmt_kprobe_available())
+		mmt_error("note: this kernel has no kprobe events; a run would use the "
+			  "tracepoint backend");
+	mmt_kprobe_free(k);
+	if (r < 0)
+		mmt_perror(r, "cannot print the probe definitions");
+	return r;
 }

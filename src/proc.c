@@ -20,8 +20,17 @@
 
 struct vma {
 	uint64_t start, end, ino;
+	uint64_t pgoff;		/* file offset of start, in pages */
 	unsigned int major, minor;
+	uint64_t run_end;	/* end of the run of VMAs from here that map the same
+				   file at contiguous offsets (splits of one mapping) */
 };
+
+static bool same_file_next(const struct vma *a, const struct vma *b, uint64_t page)
+{
+	return b->start == a->end && b->ino == a->ino && b->major == a->major &&
+	       b->minor == a->minor && b->pgoff == a->pgoff + (a->end - a->start) / page;
+}
 
 /*
  * Snapshots of /proc/PID/maps, one per recent process. Reading maps costs
@@ -64,7 +73,7 @@ static bool parse_maps_line(char *line, struct vma *v)
 	p = strchr(p + 1, ' ');			/* perms */
 	if (!p)
 		return false;
-	strtoull(p + 1, &p, 16);		/* offset */
+	v->pgoff = strtoull(p + 1, &p, 16) / (uint64_t)sysconf(_SC_PAGESIZE);
 	v->major = (unsigned int)strtoul(p + 1, &p, 16);
 	if (*p++ != ':')
 		return false;
@@ -127,7 +136,13 @@ static bool snapshot_find(const struct maps_snapshot *s, uint64_t addr, struct v
 		} else if (addr >= s->v[mid].end) {
 			lo = mid + 1;
 		} else {
+			uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+			size_t i = mid;
+
 			*out = s->v[mid];
+			while (i + 1 < s->n && same_file_next(&s->v[i], &s->v[i + 1], page))
+				i++;
+			out->run_end = s->v[i].end;
 			return true;
 		}
 	}
@@ -147,6 +162,15 @@ static struct maps_snapshot *snapshot_slot(pid_t pid)
 	}
 	lru->pid = 0;
 	return lru;
+}
+
+static void snapshot_drop(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < SNAPSHOTS; i++)
+		if (snapshots[i].pid == pid)
+			snapshots[i].pid = 0;
 }
 
 /*
@@ -216,75 +240,127 @@ static void fd_flags(pid_t tid, int64_t fd, struct mmt_map_info *mi)
 	fclose(f);
 }
 
-/*
- * The mapping is gone: the fd names the mapped file only if nothing was
- * opened on that number since, and only the kernel's own identity of the
- * mapped file (kprobe backend) can show that. Without it the fd proves
- * nothing (ld.so closes fd 3 after mapping ld.so.cache; the program's next
- * open gets fd 3 again), so it is not used.
- */
-static int resolve_by_fd(pid_t tid, int64_t fd, const struct mmt_file_id *want,
-			 struct mmt_map_info *mi, int vma_err)
+static void set_gone(struct mmt_map_info *mi, int err)
 {
-	char link[64];
-	struct stat st;
-
-	snprintf(mi->error, sizeof(mi->error), vma_err == -ENOENT ?
-		 "mapping gone before it could be resolved" :
-		 "process gone before its mapping could be resolved");
-	if (!want)
-		return vma_err;
-	snprintf(link, sizeof(link), "/proc/%d/fd/%" PRId64, (int)tid, fd);
-	if (stat(link, &st) < 0 || st.st_dev != want->dev || st.st_ino != want->ino)
-		return vma_err;
-	mi->path = readlink_alloc(link);
-	if (!mi->path)
-		return vma_err;
-	set_id(mi, &st);
-	snprintf(mi->error, sizeof(mi->error),
-		 "mapping gone before it could be resolved: file found through fd %" PRId64, fd);
-	fd_flags(tid, fd, mi);
-	return 0;
+	switch (err) {
+	case -ENOENT:
+		snprintf(mi->error, sizeof(mi->error), "mapping gone before it could be resolved");
+		break;
+	case -ESRCH:
+		snprintf(mi->error, sizeof(mi->error),
+			 "process gone before its mapping could be resolved");
+		break;
+	default:
+		snprintf(mi->error, sizeof(mi->error), "cannot read the process's maps: %s",
+			 strerror(-err));
+	}
 }
 
-int mmt_proc_resolve(pid_t tid, pid_t tgid, uint64_t addr, uint64_t ts, int64_t fd,
-		     const struct mmt_file_id *want, struct mmt_map_info *mi)
+/*
+ * Whether @v can be the mapping @q describes, not a later one at the same
+ * place: the file offset at the address must be the one mapped, and the
+ * same file must go on, at contiguous offsets, over the whole length (an
+ * mprotect() split keeps that; a smaller mapping put there since does not:
+ * a thread's 1-page mapping where ld.so had mapped ld.so.cache).
+ */
+static bool vma_matches(const struct vma *v, const struct mmt_map_query *q)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t end = q->addr + ((q->len + page - 1) & ~(page - 1));
+
+	if (!v->ino && !v->major && !v->minor)
+		return true;	/* anonymous: nothing to compare */
+	return v->pgoff + (q->addr - v->start) / page == q->pgoff && v->run_end >= end;
+}
+
+/* Names and stats the mapped object through map_files: 0, or -errno of the link. */
+static int follow_map_file(pid_t pid, const struct vma *v, struct mmt_map_info *mi)
 {
 	char link[96];
 	struct stat st;
+
+	snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
+		 v->start, v->end);
+	mi->path = readlink_alloc(link);
+	if (!mi->path || stat(link, &st) < 0) {
+		int err = -errno;
+
+		free(mi->path);
+		mi->path = NULL;
+		snprintf(mi->error, sizeof(mi->error), "cannot follow %s: %s", link,
+			 strerror(-err));
+		return err;
+	}
+	set_id(mi, &st);
+	return 0;
+}
+
+/*
+ * Maps belong to the process: ask the group leader first, so one snapshot
+ * serves all its threads, even those that have exited; then the thread (a
+ * leader that called pthread_exit() has no mm left).
+ */
+static int locate(const struct mmt_map_query *q, bool fresh, pid_t *pid, struct vma *v)
+{
+	int r;
+
+	*pid = q->tgid > 0 ? q->tgid : q->tid;
+	if (fresh)
+		snapshot_drop(*pid);
+	r = find_vma(*pid, q->addr, q->ts, v);
+	if (r < 0 && *pid != q->tid) {
+		*pid = q->tid;
+		if (fresh)
+			snapshot_drop(*pid);
+		r = find_vma(*pid, q->addr, q->ts, v);
+	}
+	return r;
+}
+
+int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
+{
 	struct vma v = { 0 };
 	pid_t pid;
 	int r;
 
 	memset(mi, 0, sizeof(*mi));
-	/*
-	 * Maps belong to the process: ask the group leader first, so one
-	 * snapshot serves all its threads, even those that have exited; then
-	 * the thread (a leader that called pthread_exit() has no mm left).
-	 */
-	pid = tgid > 0 ? tgid : tid;
-	r = find_vma(pid, addr, ts, &v);
-	if (r < 0 && pid != tid) {
-		pid = tid;
-		r = find_vma(pid, addr, ts, &v);
+	r = locate(q, false, &pid, &v);
+	if (r < 0) {
+		set_gone(mi, r);
+		return r;
 	}
-	if (r < 0)
-		return resolve_by_fd(tid, fd, fd >= 0 ? want : NULL, mi, r);
 	if (!v.ino && !v.major && !v.minor) {
 		mi->anon = true;
 		return 0;
 	}
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
-		 v.start, v.end);
-	mi->path = readlink_alloc(link);
-	if (!mi->path || stat(link, &st) < 0) {
-		snprintf(mi->error, sizeof(mi->error), "cannot follow %s: %s", link,
-			 strerror(errno));
-		return 0;
+	r = follow_map_file(pid, &v, mi);
+	if (r == -ENOENT) {
+		/* The VMA was split or merged since the snapshot: bounds moved. */
+		r = locate(q, true, &pid, &v);
+		if (r < 0) {
+			set_gone(mi, r);
+			return r;
+		}
+		mi->error[0] = '\0';
+		r = follow_map_file(pid, &v, mi);
 	}
-	set_id(mi, &st);
-	if (fd >= 0)
-		fd_flags(tid, fd, mi);
+	if (r < 0)
+		return r;
+	/*
+	 * Another mapping at the same address since the event? Its file offset
+	 * gives it away; with the kprobe backend, so does the kernel's inode.
+	 */
+	if (!vma_matches(&v, q) ||
+	    (q->want && (q->want->dev != mi->dev || q->want->ino != mi->ino))) {
+		free(mi->path);
+		mi->path = NULL;
+		mi->have_id = false;
+		snprintf(mi->error, sizeof(mi->error),
+			 "mapping replaced or changed before it could be resolved");
+		return -ENOENT;
+	}
+	if (q->fd >= 0)
+		fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, mi);
 	return 0;
 }
 

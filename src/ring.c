@@ -198,14 +198,26 @@ static void decode_fields(const struct mmt_ring *ring, const struct decoder *d,
 	if (HAS(F_RET)) ev->ret = (int64_t)GET(F_RET);
 	if (HAS(F_FD)) { ev->fd = (int64_t)(int)GET(F_FD); ev->have |= MMT_HAVE_FD; }
 	if (HAS(F_FILE)) { ev->file = GET(F_FILE); ev->have |= MMT_HAVE_FILE; }
-	if (HAS(F_INO)) { ev->ino = GET(F_INO); ev->have |= MMT_HAVE_INO; }
-	if (HAS(F_SDEV)) { ev->dev = kdev_to_user(GET(F_SDEV)); ev->have |= MMT_HAVE_DEV; }
-	if (HAS(F_CTIME_SEC)) {
-		ev->ctime_sec = GET(F_CTIME_SEC);
-		ev->ctime_nsec = HAS(F_CTIME_NSEC) ? GET(F_CTIME_NSEC) : 0;
-		ev->have |= MMT_HAVE_CTIME;
+	/*
+	 * No file (an anonymous mapping): the kprobe's fetches through the NULL
+	 * pointer fault quietly and read 0, which is no inode, device or time.
+	 */
+	if (!HAS(F_FILE) || ev->file) {
+		if (HAS(F_INO)) { ev->ino = GET(F_INO); ev->have |= MMT_HAVE_INO; }
+		if (HAS(F_SDEV)) {
+			ev->dev = kdev_to_user(GET(F_SDEV));
+			ev->have |= MMT_HAVE_DEV;
+		}
+		if (HAS(F_CTIME_SEC)) {
+			ev->ctime_sec = GET(F_CTIME_SEC);
+			ev->ctime_nsec = HAS(F_CTIME_NSEC) ? GET(F_CTIME_NSEC) : 0;
+			ev->have |= MMT_HAVE_CTIME;
+		}
+		if (HAS(F_FFLAGS)) {
+			ev->f_flags = (uint32_t)GET(F_FFLAGS);
+			ev->have |= MMT_HAVE_FFLAGS;
+		}
 	}
-	if (HAS(F_FFLAGS)) { ev->f_flags = (uint32_t)GET(F_FFLAGS); ev->have |= MMT_HAVE_FFLAGS; }
 	if (HAS(F_VMFLAGS)) { ev->vm_flags = GET(F_VMFLAGS); ev->have |= MMT_HAVE_VM_FLAGS; }
 	if (HAS(F_PID)) ev->child = (pid_t)GET(F_PID);
 	if (HAS(F_CLONE_FLAGS)) ev->clone_flags = GET(F_CLONE_FLAGS);

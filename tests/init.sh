@@ -91,3 +91,43 @@ record_at() { jq -c --argjson a "$1" 'select(.event == "do_mmap" and .addr == $a
 
 # maps_line ADDR: the /proc/PID/maps line of the VMA that starts at ADDR (decimal).
 maps_line() { grep "^$(printf '%x' "$1")-" "$WORK/maps"; }
+
+# leaked_instances: instances of mmaptrace runs that are no longer alive.
+leaked_instances() {
+	local d pid
+	for d in "$TRACEFS"/instances/mmaptrace-*; do
+		[ -e "$d" ] || continue
+		pid=${d##*-}
+		[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = mmaptrace ] || echo "${d##*/}"
+	done
+}
+
+# no_leaks WHAT: no dead run left an instance behind.
+no_leaks() {
+	local l
+	l=$(leaked_instances)
+	if [ -z "$l" ]; then ok "$1: no instance left"; else fail "$1: left $l"; fi
+}
+
+# top_state: the top-level tracing state that mmaptrace must never change.
+top_state() {
+	local f
+	for f in tracing_on current_tracer trace_clock buffer_size_kb set_event set_event_pid \
+		 options/event-fork buffer_percent; do
+		printf '%s: %s\n' "$f" "$(cat "$TRACEFS/$f" 2>/dev/null | tr '\n' ' ')"
+	done
+	printf 'enabled: %s\n' "$(cat "$TRACEFS/events/enable")"
+	printf 'kprobes: %s\n' "$(grep -c mmaptrace "$TRACEFS/kprobe_events" 2>/dev/null)"
+}
+
+# wait_instance PID: until the run PID has created its instance (5 s at most).
+wait_instance() {
+	local i
+	for i in $(seq 1 100); do
+		[ -e "$TRACEFS/instances/mmaptrace-$1/events/syscalls/sys_enter_mmap/enable" ] &&
+			[ "$(cat "$TRACEFS/instances/mmaptrace-$1/events/syscalls/sys_enter_mmap/enable")" = 1 ] &&
+			return 0
+		sleep 0.05
+	done
+	return 1
+}

@@ -12,8 +12,12 @@
  *   threads N M FILE N threads map FILE M times each, at once
  *   fork FILE        a child maps FILE PROT_EXEC (and, like the parent, waits)
  *   many N           N anonymous mmap+munmap (for lost-event tests)
+ *   replace F1 F2    map F1 at page offset 1, unmap it, map F2 at offset 0 at
+ *                    the same address (a tracer must not report F2 for F1)
  * After the mappings it prints "ready PID" and waits for EOF on stdin
  * (unless -n: exit at once), so the test can look at /proc/PID/maps.
+ * With -w it first prints "waiting PID" and maps only after a line on
+ * stdin, so a tracer can attach (-p) before the mappings.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -124,6 +128,15 @@ int main(int argc, char **argv)
 		wait_stdin = false;
 		i++;
 	}
+	if (i < argc && !strcmp(argv[i], "-w")) {
+		char c = 0;
+
+		printf("waiting %d\n", (int)getpid());
+		fflush(stdout);
+		while (c != '\n' && read(0, &c, 1) == 1)
+			;
+		i++;
+	}
 	if (i >= argc)
 		return 2;
 	if (!strcmp(argv[i], "exec") && i + 1 < argc) {
@@ -172,6 +185,15 @@ int main(int argc, char **argv)
 		if (wait_stdin)
 			wait_eof();
 		return waitpid(pid, &status, 0) == pid && status == 0 ? 0 : 2;
+	} else if (!strcmp(argv[i], "replace") && i + 2 < argc) {
+		int fd1 = open_or_die(argv[i + 1]), fd2 = open_or_die(argv[i + 2]);
+		void *a = map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd1,
+				     page, "first");
+
+		if (munmap(a, (size_t)page))
+			return 2;
+		map_or_die(a, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, fd2, 0,
+			   "second");
 	} else if (!strcmp(argv[i], "many") && i + 1 < argc) {
 		int n = atoi(argv[i + 1]), k;
 

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The do_mmap kprobe and kretprobe: their definitions, built from the kernel
+ * layout (btf.c), their creation and removal in kprobe_events, and their
+ * missed-hit counts from kprobe_profile.
+ */
+#ifndef MMT_KPROBE_H
+#define MMT_KPROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct mmt_kprobe;
+
+/* The probed function */
+#define MMT_KPROBE_FUNC		"do_mmap"
+
+/* Environment: a BTF file to read instead of MMT_BTF_VMLINUX, or "none" to use the fallback */
+#define MMT_KPROBE_BTF_ENV	"MMAPTRACE_BTF"
+
+/**
+ * mmt_kprobe_available() - whether this kernel has kprobe events
+ *
+ * Needs tracefs mounted. Return: true if kprobe_events exists.
+ */
+bool mmt_kprobe_available(void);
+
+/**
+ * mmt_kprobe_alloc() - work out the probe definitions for the running kernel
+ * @pid: the run the probes belong to; names the group (%MMT_GROUP_PREFIX + pid)
+ *	and the events
+ *
+ * Reads the layout from BTF ($MMAPTRACE_BTF, else /sys/kernel/btf/vmlinux), or
+ * without BTF from btf.c's table for the running kernel's version. Touches no
+ * tracefs state.
+ * Return: the definitions, to be released with mmt_kprobe_free(); NULL + errno
+ * (ENOENT: neither BTF nor a table entry describes this kernel; a message has
+ * been printed).
+ */
+struct mmt_kprobe *mmt_kprobe_alloc(pid_t pid);
+
+/**
+ * mmt_kprobe_free() - free the definitions; NULL is fine
+ * @k: the definitions
+ *
+ * Does not remove the probes: call mmt_kprobe_destroy() first.
+ */
+void mmt_kprobe_free(struct mmt_kprobe *k);
+
+/**
+ * mmt_kprobe_describe() - say which offsets are used and where they came from
+ * @k: the definitions
+ * @f: where to write one line
+ * Return: 0 or -errno of the write.
+ */
+int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f);
+
+/**
+ * mmt_kprobe_print() - the exact kprobe_events lines mmt_kprobe_create() writes
+ * @k: the definitions
+ * @f: where to write them, one per line
+ * Return: 0 or -errno of the write.
+ */
+int mmt_kprobe_print(const struct mmt_kprobe *k, FILE *f);
+
+/**
+ * mmt_kprobe_create() - add the kprobe and the kretprobe to kprobe_events
+ * @k: the definitions
+ *
+ * They are created disabled everywhere; enable them in an instance only.
+ * On failure nothing is left and a message, with the kernel's error_log line
+ * (tracefs_error_last()), has been printed.
+ * Return: 0 or -errno.
+ */
+int mmt_kprobe_create(struct mmt_kprobe *k);
+
+/**
+ * mmt_kprobe_destroy() - remove what mmt_kprobe_create() added
+ * @k: the definitions; nothing happens if they were not created
+ *
+ * The events must be disabled in every instance first (the kernel refuses to
+ * delete an enabled probe with EBUSY). Errors are printed.
+ * Return: 0 or the first -errno.
+ */
+int mmt_kprobe_destroy(struct mmt_kprobe *k);
+
+/* Accessors; the strings belong to @k. */
+const char *mmt_kprobe_group(const struct mmt_kprobe *k);
+const char *mmt_kprobe_entry_event(const struct mmt_kprobe *k);
+const char *mmt_kprobe_return_event(const struct mmt_kprobe *k);
+
+/**
+ * mmt_kprobe_missed() - hits the kernel could not record, from kprobe_profile
+ * @k: created probes
+ * @entry: missed hits of the kprobe (e.g. recursion), or NULL
+ * @ret: missed returns of the kretprobe (no free instance: more tasks were
+ *	inside do_mmap at once than maxactive allows), or NULL
+ * Return: 0, or -errno (-ENOENT: the probes are not in kprobe_profile).
+ */
+int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret);
+
+/**
+ * mmt_kprobe_remove_group() - delete every kprobe and kretprobe of @group
+ * @group: a group name; only events of exactly this group are touched
+ *
+ * For the sweep of crashed runs. The events must be disabled everywhere.
+ * Return: the number of events removed, or -errno of the first failure.
+ */
+int mmt_kprobe_remove_group(const char *group);
+
+/**
+ * mmt_kprobe_list_groups() - the groups of kprobe_events that start with a prefix
+ * @prefix: e.g. %MMT_GROUP_PREFIX (probe.h)
+ * @groups: set to a NULL-terminated array of distinct names, to be released
+ *	with mmt_kprobe_groups_free()
+ * Return: the number of groups, or -errno.
+ */
+int mmt_kprobe_list_groups(const char *prefix, char ***groups);
+
+/** mmt_kprobe_groups_free() - free mmt_kprobe_list_groups()'s array; NULL is fine. */
+void mmt_kprobe_groups_free(char **groups);
+
+#endif /* MMT_KPROBE_H */

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The do_mmap kprobe pair. The definitions are text for kprobe_events, built
+ * once from the kernel layout; the same text is what --print-probes shows and
+ * what is written, so an operator audits exactly what runs.
+ *
+ * Both events are named after the run's pid as well as grouped by it:
+ * kprobe_profile lists events by name only, without their group, so a name
+ * shared with another run (or another tool) would make its counts ambiguous.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "btf.h"
+#include "error.h"
+#include "kprobe.h"
+#include "probe.h"
+
+/* The kernel refuses a larger maxactive ("Maxactive is too big") */
+#define KRETPROBE_MAXACTIVE_MAX	4096
+#define MAXACTIVE_MIN		128
+
+struct mmt_kprobe {
+	struct mmt_btf_layout layout;
+	char source[300];	/* layout->source copied: btf.c's buffer is reused */
+	char no_btf[300];	/* why BTF was not used; "" if it was */
+	char group[48];
+	char entry_event[48];
+	char return_event[48];
+	char entry_args[1024];
+	int maxactive;
+	bool entry_created;
+	bool return_created;
+};
+
+bool mmt_kprobe_available(void)
+{
+	return tracefs_file_exists(NULL, "kprobe_events");
+}
+
+/* Return: 0, or -ENOSPC if @buf is full (the definition would be cut). */
+static int __attribute__((format(printf, 3, 4)))
+appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= size - len ? -ENOSPC : 0;
+}
+
+/* Fetch-arg type of an integer of @size bytes, in @buf; NULL for sizes kprobes cannot fetch */
+static const char *int_type(char *buf, char sign, int size)
+{
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return NULL;
+	snprintf(buf, 8, "%c%d", sign, size * 8);
+	return buf;
+}
+
+static int add_arg(struct mmt_kprobe *k, const char *name, int pos, const char *type)
+{
+	if (!pos)
+		return 0;
+	return appendf(k->entry_args, sizeof(k->entry_args), "%s%s=$arg%d:%s",
+		       k->entry_args[0] ? " " : "", name, pos, type);
+}
+
+/*
+ * The fetch-arg names are the field names ring.c looks up, and the same as
+ * Tracee's do_mmap fields. On 6.1 a return probe cannot fetch $argN
+ * ("Invalid $-variable specified"), so the entry carries everything and the
+ * return only the result; pair.c joins them per thread.
+ */
+static int build_entry(struct mmt_kprobe *k)
+{
+	const struct mmt_btf_layout *l = &k->layout;
+	char *b = k->entry_args;
+	size_t n = sizeof(k->entry_args);
+	char tbuf[8];
+	const char *t;
+	int r = 0;
+
+	b[0] = '\0';
+	r = r ?: add_arg(k, "file", l->arg_file, "x64");
+	r = r ?: add_arg(k, "addr", l->arg_addr, "x64");
+	r = r ?: add_arg(k, "len", l->arg_len, "u64");
+	r = r ?: add_arg(k, "prot", l->arg_prot, "x64");
+	r = r ?: add_arg(k, "flags", l->arg_flags, "x64");
+	r = r ?: add_arg(k, "vm_flags", l->arg_vm_flags, "x64");
+	r = r ?: add_arg(k, "pgoff", l->arg_pgoff, "u64");
+	/*
+	 * For an anonymous mapping file is NULL: the kernel's fetch of +off(0)
+	 * faults quietly and yields 0, which ring.c then ignores.
+	 */
+	if (l->off_file_f_inode >= 0) {
+		t = int_type(tbuf, 'u', l->size_i_ino);
+		if (!r && t && l->off_inode_i_ino >= 0)
+			r = appendf(b, n, " ino=+%d(+%d($arg%d)):%s", l->off_inode_i_ino,
+				    l->off_file_f_inode, l->arg_file, t);
+		t = int_type(tbuf, 'u', l->size_s_dev);
+		if (!r && t && l->off_inode_i_sb >= 0 && l->off_sb_s_dev >= 0)
+			r = appendf(b, n, " sdev=+%d(+%d(+%d($arg%d))):%s", l->off_sb_s_dev,
+				    l->off_inode_i_sb, l->off_file_f_inode, l->arg_file, t);
+		/* time64_t is signed: a ctime before 1970 stays negative */
+		t = int_type(tbuf, 's', l->size_ctime_sec);
+		if (!r && t && l->off_inode_ctime_sec >= 0)
+			r = appendf(b, n, " ctime_sec=+%d(+%d($arg%d)):%s",
+				    l->off_inode_ctime_sec, l->off_file_f_inode, l->arg_file, t);
+		t = int_type(tbuf, 'u', l->size_ctime_nsec);
+		if (!r && t && l->off_inode_ctime_nsec >= 0)
+			r = appendf(b, n, " ctime_nsec=+%d(+%d($arg%d)):%s",
+				    l->off_inode_ctime_nsec, l->off_file_f_inode, l->arg_file, t);
+	}
+	t = int_type(tbuf, 'x', l->size_f_flags);
+	if (!r && t && l->off_file_f_flags >= 0)
+		r = appendf(b, n, " f_flags=+%d($arg%d):%s", l->off_file_f_flags, l->arg_file, t);
+	return r;
+}
+
+/*
+ * A kretprobe needs a free instance for each task inside do_mmap at the same
+ * time. do_mmap sleeps (page allocation, a file's ->mmap), so far more tasks
+ * than CPUs can be inside it, and the kernel's default of max(10, 2 * CPUs)
+ * is made for functions that do not sleep. Returns missed anyway are counted
+ * in kprobe_profile and reported.
+ */
+static int pick_maxactive(void)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	long m = ncpus > 0 ? ncpus * 8 : MAXACTIVE_MIN;
+
+	if (m < MAXACTIVE_MIN)
+		m = MAXACTIVE_MIN;
+	return m > KRETPROBE_MAXACTIVE_MAX ? KRETPROBE_MAXACTIVE_MAX : (int)m;
+}
+
+static int load_layout(struct mmt_kprobe *k)
+{
+	const char *btf = getenv(MMT_KPROBE_BTF_ENV), *path;
+	struct utsname u;
+	int r;
+
+	if (btf && !strcmp(btf, "none")) {
+		snprintf(k->no_btf, sizeof(k->no_btf), "$%s=none", MMT_KPROBE_BTF_ENV);
+	} else {
+		if (btf && !*btf)
+			btf = NULL;
+		r = mmt_btf_layout_load(btf, &k->layout);
+		if (!r) {
+			snprintf(k->source, sizeof(k->source), "%s", k->layout.source);
+			return 0;
+		}
+		path = btf ? btf : MMT_BTF_VMLINUX;
+		/* btf.c's -ENOENT is also "no do_mmap in it": tell the two apart */
+		snprintf(k->no_btf, sizeof(k->no_btf), "%s: %s", path,
+			 r == -ENOENT && access(path, F_OK) == 0 ?
+			 "no do_mmap(file, addr, len, ...) in it" :
+			 r == -EPROTO ? "not valid BTF" : strerror(-r));
+	}
+	if (uname(&u) < 0)
+		return mmt_perror(-errno, "uname");
+	r = mmt_btf_layout_fallback(u.release, &k->layout);
+	if (r < 0) {
+		mmt_error("cannot place the do_mmap kprobe: no BTF (%s) and no built-in "
+			  "layout for kernel %s", k->no_btf, u.release);
+		return r;
+	}
+	snprintf(k->source, sizeof(k->source), "%s", k->layout.source);
+	return 0;
+}
+
+struct mmt_kprobe *mmt_kprobe_alloc(pid_t pid)
+{
+	struct mmt_kprobe *k = calloc(1, sizeof(*k));
+	int r;
+
+	if (!k)
+		return NULL;
+	r = load_layout(k);
+	if (r < 0)
+		goto out_free;
+	snprintf(k->group, sizeof(k->group), MMT_GROUP_PREFIX "%d", (int)pid);
+	snprintf(k->entry_event, sizeof(k->entry_event), MMT_KPROBE_FUNC "_entry_%d", (int)pid);
+	snprintf(k->return_event, sizeof(k->return_event), MMT_KPROBE_FUNC "_return_%d",
+		 (int)pid);
+	k->maxactive = pick_maxactive();
+	r = build_entry(k);
+	if (r < 0) {
+		mmt_perror(r, "do_mmap kprobe definition too long");
+		goto out_free;
+	}
+	return k;
+
+out_free:
+	free(k);
+	errno = -r;
+	return NULL;
+}
+
+void mmt_kprobe_free(struct mmt_kprobe *k)
+{
+	free(k);
+}
+
+int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f)
+{
+	const struct mmt_btf_layout *l = &k->layout;
+
+	if (fprintf(f, "mmaptrace: kprobe layout from %s%s%s%s: %s(file=$arg%d addr=$arg%d "
+		    "len=$arg%d prot=$arg%d flags=$arg%d vm_flags=$arg%d pgoff=$arg%d), "
+		    "file.f_inode=%d file.f_flags=%d inode.i_ino=%d inode.i_sb=%d "
+		    "super_block.s_dev=%d inode ctime sec=%d nsec=%d (-1 or $arg0: not fetched)\n",
+		    k->source, k->no_btf[0] ? " (no BTF: " : "", k->no_btf,
+		    k->no_btf[0] ? "; offsets measured on Debian's stock kernel, wrong if this "
+				   "one is built differently)" : "",
+		    MMT_KPROBE_FUNC, l->arg_file, l->arg_addr, l->arg_len, l->arg_prot,
+		    l->arg_flags, l->arg_vm_flags, l->arg_pgoff,
+		    l->off_file_f_inode, l->off_file_f_flags, l->off_inode_i_ino,
+		    l->off_inode_i_sb, l->off_sb_s_dev,
+		    l->off_inode_ctime_sec, l->off_inode_ctime_nsec) < 0)
+		return -errno;
+	return 0;
+}
+
+static void entry_line(const struct mmt_kprobe *k, char *buf, size_t size)
+{
+	snprintf(buf, size, "p:%s/%s %s %s", k->group, k->entry_event, MMT_KPROBE_FUNC,
+		 k->entry_args);
+}
+
+static void return_line(const struct mmt_kprobe *k, char *buf, size_t size)
+{
+	snprintf(buf, size, "r%d:%s/%s %s ret=$retval:x64", k->maxactive, k->group,
+		 k->return_event, MMT_KPROBE_FUNC);
+}
+
+int mmt_kprobe_print(const struct mmt_kprobe *k, FILE *f)
+{
+	char line[1200];
+
+	entry_line(k, line, sizeof(line));
+	if (fprintf(f, "%s\n", line) < 0)
+		return -errno;
+	return_line(k, line, sizeof(line));
+	if (fprintf(f, "%s\n", line) < 0)
+		return -errno;
+	return 0;
+}
+
+/* O_APPEND: writing without it would replace every probe on the system, not only ours. */
+static int kprobe_events_append(const char *line)
+{
+	errno = 0;
+	if (tracefs_instance_file_append(NULL, "kprobe_events", line) < 0)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static int add_failed(int err, const char *line)
+{
+	char *log = tracefs_error_last(NULL);
+
+	mmt_perror(err, "cannot add '%s' to kprobe_events", line);
+	if (log && *log)
+		fprintf(stderr, "%s%s", log, log[strlen(log) - 1] == '\n' ? "" : "\n");
+	free(log);
+	return err;
+}
+
+static int delete_event(const char *group, const char *event)
+{
+	char line[128];
+	int r;
+
+	snprintf(line, sizeof(line), "-:%s/%s", group, event);
+	r = kprobe_events_append(line);
+	if (r < 0)
+		mmt_perror(r, "cannot remove kprobe %s/%s", group, event);
+	return r;
+}
+
+int mmt_kprobe_create(struct mmt_kprobe *k)
+{
+	char line[1200];
+	int r;
+
+	entry_line(k, line, sizeof(line));
+	r = kprobe_events_append(line);
+	if (r < 0)
+		return add_failed(r, line);
+	k->entry_created = true;
+	return_line(k, line, sizeof(line));
+	r = kprobe_events_append(line);
+	if (r < 0) {
+		add_failed(r, line);
+		mmt_kprobe_destroy(k);
+		return r;
+	}
+	k->return_created = true;
+	return 0;
+}
+
+int mmt_kprobe_destroy(struct mmt_kprobe *k)
+{
+	int r = 0, e;
+
+	if (k->return_created) {
+		e = delete_event(k->group, k->return_event);
+		r = r ?: e;
+		k->return_created = false;
+	}
+	if (k->entry_created) {
+		e = delete_event(k->group, k->entry_event);
+		r = r ?: e;
+		k->entry_created = false;
+	}
+	return r;
+}
+
+const char *mmt_kprobe_group(const struct mmt_kprobe *k)
+{
+	return k->group;
+}
+
+const char *mmt_kprobe_entry_event(const struct mmt_kprobe *k)
+{
+	return k->entry_event;
+}
+
+const char *mmt_kprobe_return_event(const struct mmt_kprobe *k)
+{
+	return k->return_event;
+}
+
+int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret)
+{
+	char *buf = tracefs_instance_file_read(NULL, "kprobe_profile", NULL);
+	char *line, *save = NULL;
+	int found = 0;
+
+	if (!buf)
+		return errno ? -errno : -ENOENT;
+	/*
+	 * "  EVENT  HITS  MISSED" per line. For a kretprobe MISSED includes the
+	 * returns lost for want of a free instance (measured on 6.1 and 6.12:
+	 * hits + missed = the kprobe's hits).
+	 */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		unsigned long long hit, missed;
+
+		if (sscanf(line, "%63s %llu %llu", name, &hit, &missed) != 3)
+			continue;
+		if (!strcmp(name, k->entry_event)) {
+			if (entry)
+				*entry = missed;
+			found |= 1;
+		} else if (!strcmp(name, k->return_event)) {
+			if (ret)
+				*ret = missed;
+			found |= 2;
+		}
+	}
+	free(buf);
+	return found == 3 ? 0 : -ENOENT;
+}
+
+/*
+ * Splits a kprobe_events line "p:GROUP/EVENT SYMBOL ARGS" (or "r128:..."):
+ * points @group and @event into @line, which is modified.
+ * Return: true for a kprobe or kretprobe line.
+ */
+static bool split_line(char *line, char **group, char **event)
+{
+	char *colon, *slash, *end;
+
+	if (line[0] != 'p' && line[0] != 'r')
+		return false;
+	colon = strchr(line, ':');
+	if (!colon)
+		return false;
+	slash = strchr(colon, '/');
+	end = strchr(colon, ' ');
+	if (!slash || (end && end < slash))
+		return false;
+	*slash = '\0';
+	if (end)
+		*end = '\0';
+	*group = colon + 1;
+	*event = slash + 1;
+	return true;
+}
+
+int mmt_kprobe_remove_group(const char *group)
+{
+	char *buf = tracefs_instance_file_read(NULL, "kprobe_events", NULL);
+	char *line, *save = NULL, *g, *e;
+	int removed = 0, r;
+
+	if (!buf)
+		return errno ? -errno : -ENOENT;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!split_line(line, &g, &e) || strcmp(g, group))
+			continue;
+		r = delete_event(g, e);
+		if (r < 0) {
+			free(buf);
+			return r;
+		}
+		removed++;
+	}
+	free(buf);
+	return removed;
+}
+
+void mmt_kprobe_groups_free(char **groups)
+{
+	char **g;
+
+	for (g = groups; g && *g; g++)
+		free(*g);
+	free(groups);
+}
+
+int mmt_kprobe_list_groups(const char *prefix, char ***groups)
+{
+	char *buf = tracefs_instance_file_read(NULL, "kprobe_events", NULL);
+	char *line, *save = NULL, *g, *e, **v, **tmp;
+	size_t n = 0, i;
+
+	*groups = NULL;
+	if (!buf)
+		return errno ? -errno : -ENOENT;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		goto out_nomem;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!split_line(line, &g, &e) || strncmp(g, prefix, strlen(prefix)))
+			continue;
+		for (i = 0; i < n && strcmp(v[i], g); i++)
+			;
+		if (i < n)
+			continue;
+		tmp = realloc(v, (n + 2) * sizeof(*v));
+		if (!tmp)
+			goto out_nomem;
+		v = tmp;
+		v[n] = strdup(g);
+		if (!v[n])
+			goto out_nomem;
+		v[++n] = NULL;
+	}
+	free(buf);
+	*groups = v;
+	return (int)n;
+
+out_nomem:
+	mmt_kprobe_groups_free(v);
+	free(buf);
+	return -ENOMEM;
+}

@@ -1,0 +1,158 @@
+#!/bin/bash
+# The kprobe backend against ground truth. Runs inside scripts/qemu-run's guest
+# (Debian 6.1 or 6.12, both with kprobe events), started by tests/kprobe.test:
+# stat and /proc/PID/maps are read here, in the guest, because inode numbers
+# over the guest's 9p root differ from the host's.
+. "${srcdir:-.}/tests/init.sh"
+
+[ "${MMT_IN_QEMU:-}" = 1 ] || skip "runs inside scripts/qemu-run (see tests/kprobe.test)"
+[ -e "$TRACEFS/kprobe_events" ] || framework_fail "guest kernel $(uname -r) has no kprobe events"
+kver=$(uname -r)
+echo "guest kernel $kver"
+ours() { grep -c '^[pr][0-9]*:mmaptrace_' "$TRACEFS/kprobe_events"; }
+
+# Another tool's probe on the same function: it must work beside ours and survive us.
+other='p:othertool/do_mmap_other do_mmap'
+echo "$other" >> "$TRACEFS/kprobe_events" || framework_fail "cannot add $other"
+
+# --print-probes: argument positions from this kernel's BTF; nothing is written.
+"$MMAPTRACE" --print-probes > "$WORK/probes" 2> "$WORK/err"
+check "--print-probes exit status" 0 "$?"
+cat "$WORK/probes"
+grep -q 'kprobe layout from btf:/sys/kernel/btf/vmlinux' "$WORK/err" ||
+	fail "--print-probes does not say the layout came from BTF"
+case $kver in
+6.1.*) pos='flags=$arg5:x64 pgoff=$arg6:u64' ;;
+6.12.*) pos='flags=$arg5:x64 vm_flags=$arg6:x64 pgoff=$arg7:u64' ;;
+*) framework_fail "no expected do_mmap signature for $kver" ;;
+esac
+grep -qF -- "$pos ino=+" "$WORK/probes" && ok "do_mmap positions: $pos" ||
+	fail "probe definition lacks '$pos'"
+grep -Eq '^r[0-9]+:mmaptrace_[0-9]+/do_mmap_return_[0-9]+ do_mmap ret=\$retval:x64$' \
+	"$WORK/probes" && ok "return probe fetches only \$retval" || fail "return probe line"
+check "--print-probes created no probe" 0 "$(ours)"
+
+# A tmpfs whose device minor is >= 256, where the kernel's dev_t (major << 20 | minor)
+# and the user-space encoding differ: mount anonymous-device filesystems until one is.
+# perl: one process for hundreds of mounts (a fork+exec costs ~80 ms under TCG).
+dir=$(WORK=$WORK perl -e 'my ($src, $type) = ("none", "tmpfs");	# syscall() wants writable strings
+for my $i (1..400) {
+	my $d = "$ENV{WORK}/dev$i";
+	mkdir $d or die "mkdir: $!";
+	syscall(165, $src, $d, $type, 0, 0) == 0 or die "mount: $!";	# SYS_mount
+	my $dev = (stat $d)[0];
+	if ((($dev & 0xff) | (($dev >> 12) & 0xfff00)) >= 256) { print $d; exit 0 }
+}
+exit 1') || framework_fail "no tmpfs with a device minor >= 256"
+f=$dir/lib.bin
+head -c 16384 /dev/urandom > "$f" || framework_fail "cannot write $f"
+echo "test file $f on device $(stat -c '%Hd:%Ld' "$f")"
+
+# exec_file_checks WHAT: the PROT_EXEC mapping of $f at page offset 1 in $WORK/out.json.
+exec_file_checks() {
+	local line addr rec m range perms off dev ino path start end
+	line=$(grep '^map=exec' "$WORK/res")
+	addr=$(field addr "$line")
+	rec=$(record_at "$addr")
+	[ -n "$rec" ] || { fail "$1: no record at address $addr"; return; }
+	m=$(maps_line "$addr")
+	[ -n "$m" ] || framework_fail "no maps line at $addr"
+	read -r range perms off dev ino path <<< "$m"
+	start=$((16#${range%-*})); end=$((16#${range#*-}))
+	check "$1: addr" "$start" "$(jq .addr <<< "$rec")"
+	check "$1: len" "$((end - start))" "$(jq .len <<< "$rec")"
+	check "$1: prot" 5 "$(jq .prot <<< "$rec")"
+	check "$1: mmap_flags" "$(field flags "$line")" "$(jq .mmap_flags <<< "$rec")"
+	check "$1: pgoff" "$((16#$off / $(getconf PAGESIZE)))" "$(jq .pgoff <<< "$rec")"
+	check "$1: pgoff-is-1" 1 "$(jq .pgoff <<< "$rec")"
+	check "$1: pathname" "$path" "$(jq -r .pathname <<< "$rec")"
+	check "$1: inode" "$(stat -c %i "$f")" "$(jq .inode <<< "$rec")"
+	check "$1: inode (maps)" "$ino" "$(jq .inode <<< "$rec")"
+	check "$1: dev" "$(stat -c %d "$f")" "$(jq .dev <<< "$rec")"
+	# From the line as written: jq reads numbers as doubles, and ns since 1970 need
+	# more than their 53 bits.
+	check "$1: ctime (ns)" "$(stat -c %.9Z "$f" | tr -d .)" \
+		"$(grep -F "\"addr\":$addr," "$WORK/out.json" | sed -n 's/.*"ctime":\([0-9]*\).*/\1/p')"
+	# O_RDONLY|O_LARGEFILE (0100000), read from the kernel's struct file.
+	check "$1: flags (f_flags)" 32768 "$(jq .flags <<< "$rec")"
+	case $kver in
+	6.1.*) check "$1: vm_flags (not an argument before 6.6)" null "$(jq .vm_flags <<< "$rec")" ;;
+	*) check "$1: vm_flags (none added by the mmap syscall)" 0 "$(jq .vm_flags <<< "$rec")" ;;
+	esac
+	check "$1: backend" kprobe "$(jq -r .backend <<< "$rec")"
+	check "$1: pid" "$MAPPER_PID" "$(jq .pid <<< "$rec")"
+	check "$1: error" null "$(jq .error <<< "$rec")"
+}
+
+# elf_loader_checks NAME FILE: the kernel mapped FILE at execve (no mmap syscall
+# maps the executable or ld.so): a record for it, and its text segment as in maps.
+elf_loader_checks() {
+	local real rec addr m
+	real=$(realpath "$2")
+	rec=$(jq -c --arg p "$real" 'select(.pathname == $p and .prot == 5)' "$WORK/out.json")
+	[ "$(wc -l <<< "$rec")" = 1 ] && [ -n "$rec" ] ||
+		{ fail "ELF loader: no single r-x record of $real"; return; }
+	ok "ELF loader: $1 mapping recorded"
+	addr=$(jq .addr <<< "$rec")
+	m=$(maps_line "$addr")
+	check "ELF loader: $1 maps perms and path" "r-xp $real" "$(awk '{print $2, $6}' <<< "$m")"
+	check "ELF loader: $1 inode" "$(stat -c %i "$real")" "$(jq .inode <<< "$rec")"
+	check "ELF loader: $1 dev" "$(stat -c %d "$real")" "$(jq .dev <<< "$rec")"
+	check "ELF loader: $1 backend" kprobe "$(jq -r .backend <<< "$rec")"
+}
+
+trace_mapper --backend kprobe -- exec "$f"
+check "tracer exit status" 0 "$TRACER_STATUS"
+cat "$WORK/err"
+every_line_parses "$WORK/out.json"
+exec_file_checks btf
+elf_loader_checks mapper "$MAPPER"
+elf_loader_checks ld.so /lib64/ld-linux-x86-64.so.2
+# ld.so's own anonymous mappings: no file, so no inode, dev, ctime or flags (never 0).
+check "anonymous mappings with a file field" 0 \
+	"$(jq -c 'select(.mmap_flags % 64 >= 32 and ([.pathname,.inode,.dev,.ctime,.flags] != [null,null,null,null,null]))' "$WORK/out.json" | wc -l)"
+[ "$(jq -c 'select(.mmap_flags % 64 >= 32)' "$WORK/out.json" | wc -l)" -gt 0 ] ||
+	fail "no anonymous mapping recorded"
+grep -q 'backend: kprobe' "$WORK/err" || fail "stderr does not name the kprobe backend"
+grep -q 'kprobe layout from btf:' "$WORK/err" || fail "stderr does not say where the offsets came from"
+grep -Eq ', 0 returns missed' "$WORK/err" || fail "summary lacks the missed returns (or some were missed)"
+no_instance_of "$TRACER_PID"
+check "our kprobes after the run" 0 "$(ours)"
+
+# Without BTF: btf.c's table for this version must give the same truth.
+export MMAPTRACE_BTF=none
+trace_mapper --backend kprobe -- exec "$f"
+unset MMAPTRACE_BTF
+check "fallback: tracer exit status" 0 "$TRACER_STATUS"
+grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback named on stderr" ||
+	{ cat "$WORK/err"; fail "stderr does not name the fallback table"; }
+exec_file_checks fallback
+check "our kprobes after the fallback run" 0 "$(ours)"
+
+# A run killed with SIGKILL leaves its probes; the next run removes them.
+rm -f "$WORK/ctl2"; mkfifo "$WORK/ctl2"
+"$MMAPTRACE" --backend kprobe -o /dev/null -- "$MAPPER" anon < "$WORK/ctl2" > /dev/null 2>&1 &
+crashed=$!
+exec 8> "$WORK/ctl2"
+for i in $(seq 1 100); do
+	grep -q "^p:mmaptrace_$crashed/" "$TRACEFS/kprobe_events" &&
+		[ -d "$TRACEFS/instances/mmaptrace-$crashed" ] && break
+	sleep 0.1
+done
+kill -9 "$crashed"
+wait "$crashed" 2>/dev/null
+exec 8>&-
+check "probes of the killed run still there" 2 "$(grep -c "^[pr][0-9]*:mmaptrace_$crashed/" "$TRACEFS/kprobe_events")"
+"$MMAPTRACE" --backend kprobe -o /dev/null -- true 2> "$WORK/err"
+check "next run exit status" 0 "$?"
+grep -q "removed 2 kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
+	ok "next run says it removed the killed run's probes" || { cat "$WORK/err"; fail "no removal message"; }
+no_instance_of "$crashed"
+check "our kprobes after the sweep" 0 "$(ours)"
+check "instances left" "" "$(ls "$TRACEFS/instances")"
+grep -qxF "$other" "$TRACEFS/kprobe_events" && ok "another tool's kprobe untouched" ||
+	fail "another tool's kprobe was removed"
+echo "-:othertool/do_mmap_other" >> "$TRACEFS/kprobe_events" || fail "cannot remove $other"
+WORK=$WORK perl -e 'for my $d (glob "$ENV{WORK}/dev*") { syscall(166, $d, 0) }'	# SYS_umount2
+echo "guest script took ${SECONDS}s"
+finish
