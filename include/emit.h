@@ -16,10 +16,30 @@
 #include "proc.h"
 
 struct mmt_emit;
+struct mmt_hash_job;
+struct mmt_hashes;
+struct mmt_host;
+struct mmt_task;
+struct json_object;
+
+/* Bound on records waiting for their hashes (and those behind them). */
+#define MMT_EMIT_MAX_PENDING	4096
 
 enum mmt_format {
 	MMT_FORMAT_JSON = 0,
 	MMT_FORMAT_TEXT,
+};
+
+/* What an mmap_exec record says beyond the mapping (Kunai's sections). */
+struct mmt_exec_info {
+	const struct mmt_host *host;
+	const struct mmt_task *task;	/* NULL: /proc could not describe it */
+	const struct mmt_task *parent;	/* NULL: unknown */
+	const char *task_error;		/* NULL or why task details are missing */
+	char uuid[37];			/* this record's id */
+	uint64_t batch;			/* the reader's drain count */
+	struct mmt_hash_job *job;	/* the emitter takes it; NULL: no hash */
+	const char *hash_error;		/* with no job: why */
 };
 
 /* Everything one output line says about a mapping. */
@@ -33,6 +53,7 @@ struct mmt_record {
 	const struct mmt_mapping *map;
 	const struct mmt_map_info *file;
 	const char *error;		/* NULL or why something is missing */
+	struct mmt_exec_info *exec;	/* mmap_exec only, else NULL */
 };
 
 /**
@@ -50,10 +71,28 @@ struct mmt_emit *mmt_emit_open(int fd, enum mmt_format format);
 int mmt_emit_close(struct mmt_emit *e);
 
 /**
- * mmt_emit_record() - format one mapping (buffered)
+ * mmt_emit_record() - format one mapping (buffered), in event order
+ *
+ * An mmap_exec record whose hash job is not done yet waits in a queue, and
+ * so does every record after it, so that lines come out in event order.
+ * The queue holds at most MMT_EMIT_MAX_PENDING records: past that the
+ * oldest is written without its hashes, its error saying why.
  * Return: 0 or -errno (-ENOMEM; a write error from an implied flush).
  */
 int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *r);
+
+/**
+ * mmt_emit_pump() - write the waiting records whose hashes are done
+ * @all: wait for every job (at the end of a run)
+ * Return: 0 or -errno.
+ */
+int mmt_emit_pump(struct mmt_emit *e, bool all);
+
+/** mmt_emit_pending() - records waiting for hashes (or behind one). */
+size_t mmt_emit_pending(const struct mmt_emit *e);
+
+/** mmt_emit_skipped() - records written without hashes because the queue was full. */
+uint64_t mmt_emit_skipped(const struct mmt_emit *e);
 
 /**
  * mmt_emit_lost() - say that the kernel dropped @lost events on @cpu
@@ -82,6 +121,11 @@ int mmt_emit_printf(struct mmt_emit *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *r);
+struct json_object *mmt_emit_json_exec_start(const struct mmt_record *r);
+int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
+			      const struct mmt_hashes *h, const char *error);
+int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *r);
+int mmt_emit_text_exec_finish(struct mmt_emit *e, const struct mmt_hashes *h, const char *error);
 int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
 int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *r);
 int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);

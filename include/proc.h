@@ -25,6 +25,8 @@ struct mmt_map_info {
 	bool have_fflags;
 	uint32_t f_flags;	/* the open file's flags, from fdinfo */
 	char error[160];	/* "" or what could not be resolved */
+	int fd;			/* with query.open: the mapped object, read-only; else -1 */
+	char open_error[128];	/* with query.open and no fd: why not */
 };
 
 /* What is known of a mapping from the events, to find it in /proc. */
@@ -37,6 +39,7 @@ struct mmt_map_query {
 	uint64_t ts;		/* the return's time (CLOCK_MONOTONIC ns) */
 	int64_t fd;		/* the fd argument, or -1: for the open flags */
 	const struct mmt_file_id *want;	/* the kernel's identity of the file, or NULL */
+	bool open;		/* also open the mapped object for reading (hashing) */
 };
 
 /**
@@ -56,7 +59,7 @@ struct mmt_map_query {
  */
 int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi);
 
-/** mmt_proc_map_info_release() - free what mmt_proc_resolve() allocated. */
+/** mmt_proc_map_info_release() - free what mmt_proc_resolve() allocated; closes fd if >= 0. */
 void mmt_proc_map_info_release(struct mmt_map_info *mi);
 
 /**

@@ -13,11 +13,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "emit.h"
+#include "hashcache.h"
 
 #define FLUSH_AT	(64 * 1024)
 
+/* A record held back because an mmap_exec record before it (or itself) awaits hashes. */
+struct pending {
+	struct json_object *root;	/* JSON mmap_exec: everything but the hashes */
+	char *text;			/* a whole line, or the head of a text mmap_exec line */
+	size_t len;
+	bool exec;			/* still to be finished with hashes */
+	bool lost;			/* a "lost" line, not a record */
+	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
+	char error[MMT_HASH_ERROR_MAX];
+};
+
 struct mmt_emit {
+	struct pending *q;		/* ring of MMT_EMIT_MAX_PENDING */
+	size_t qhead, qlen;
+	uint64_t skipped;
 	int fd;
 	enum mmt_format format;
 	bool regular;		/* a regular file: can be cut back after ENOSPC */
@@ -124,31 +141,197 @@ int mmt_emit_flush(struct mmt_emit *e)
 }
 
 /* Undo a half-built line, so an error mid-format never reaches the output. */
-static int finish_line(struct mmt_emit *e, size_t mark, int r)
+static int finish_line(struct mmt_emit *e, size_t mark, int r, bool record)
 {
 	if (r < 0) {
 		e->len = mark;
 		return r;
 	}
-	e->records++;
+	e->records += record;
 	return e->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
+}
+
+/* Moves what was appended since @mark out of the line buffer. */
+static char *capture(struct mmt_emit *e, size_t mark, size_t *len)
+{
+	char *t = malloc(e->len - mark + 1);
+
+	if (!t)
+		return NULL;
+	*len = e->len - mark;
+	memcpy(t, e->buf + mark, *len);
+	t[*len] = '\0';
+	e->len = mark;
+	return t;
+}
+
+static void pending_release(struct pending *p)
+{
+	if (p->root)
+		json_object_put(p->root);
+	free(p->text);
+	if (p->job)
+		mmt_hash_job_put(p->job);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Writes the oldest waiting record; @force: without hashes if they are not done. */
+static int finish_head(struct mmt_emit *e, bool force)
+{
+	struct pending *p = &e->q[e->qhead];
+	const struct mmt_hashes *h = NULL;
+	char error[MMT_HASH_ERROR_MAX + 64];
+	size_t mark = e->len;
+	bool record = !p->lost;
+	int r = 0;
+
+	snprintf(error, sizeof(error), "%s", p->error);
+	if (p->job && mmt_hash_job_done(p->job)) {
+		h = mmt_hash_job_result(p->job);
+	} else if (p->job && force) {
+		snprintf(error, sizeof(error), "hash skipped: %d records were waiting for "
+			 "hashes (the bound)", MMT_EMIT_MAX_PENDING);
+		e->skipped++;
+	} else if (p->job) {
+		return -EAGAIN;
+	}
+	if (p->text)
+		r = mmt_emit_append(e, p->text, p->len);
+	if (!r && p->exec)
+		r = p->root ? mmt_emit_json_exec_finish(e, p->root, h, error)
+			    : mmt_emit_text_exec_finish(e, h, error);
+	pending_release(p);
+	e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
+	e->qlen--;
+	return finish_line(e, mark, r, record);
+}
+
+int mmt_emit_pump(struct mmt_emit *e, bool all)
+{
+	int r = 0;
+
+	while (e->qlen && !r) {
+		struct pending *p = &e->q[e->qhead];
+
+		if (p->job && !mmt_hash_job_done(p->job)) {
+			if (!all)
+				return 0;
+			mmt_hash_job_wait(p->job);
+		}
+		r = finish_head(e, false);
+	}
+	return r;
+}
+
+static struct pending *push(struct mmt_emit *e, int *err)
+{
+	struct pending *p;
+
+	*err = 0;
+	if (!e->q) {
+		e->q = calloc(MMT_EMIT_MAX_PENDING, sizeof(*e->q));
+		if (!e->q) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+	}
+	/* Full: the oldest goes out now, without its hashes if need be. */
+	if (e->qlen == MMT_EMIT_MAX_PENDING) {
+		*err = finish_head(e, true);
+		if (*err < 0)
+			return NULL;
+	}
+	p = &e->q[(e->qhead + e->qlen) % MMT_EMIT_MAX_PENDING];
+	e->qlen++;
+	return p;
+}
+
+static int format(struct mmt_emit *e, const struct mmt_record *rec)
+{
+	return e->format == MMT_FORMAT_JSON ? mmt_emit_json_record(e, rec)
+					    : mmt_emit_text_record(e, rec);
+}
+
+static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
+{
+	struct mmt_exec_info *x = rec->exec;
+	size_t mark = e->len;
+	struct pending *p;
+	int r;
+
+	p = push(e, &r);
+	if (!p) {
+		if (x->job)
+			mmt_hash_job_put(x->job);
+		x->job = NULL;
+		return r;
+	}
+	p->exec = true;
+	p->job = x->job;
+	x->job = NULL;
+	snprintf(p->error, sizeof(p->error), "%s", x->hash_error ? x->hash_error : "");
+	if (e->format == MMT_FORMAT_JSON) {
+		p->root = mmt_emit_json_exec_start(rec);
+		r = p->root ? 0 : -ENOMEM;
+	} else {
+		r = mmt_emit_text_exec_start(e, rec);
+		if (!r)
+			p->text = capture(e, mark, &p->len);
+		r = r ? r : p->text ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		/* Keep the slot: it is written with what it has, never dropped. */
+		e->len = mark;
+		snprintf(p->error, sizeof(p->error), "cannot build the record: %s", strerror(-r));
+		if (p->job)
+			mmt_hash_job_put(p->job);
+		p->job = NULL;
+		p->exec = false;
+		return r;
+	}
+	return mmt_emit_pump(e, false);
 }
 
 int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	size_t mark = e->len;
+	struct pending *p;
 	int r;
 
-	if (e->err)
+	if (e->err) {
+		if (rec->exec && rec->exec->job)
+			mmt_hash_job_put(rec->exec->job);
 		return e->err;
-	r = e->format == MMT_FORMAT_JSON ? mmt_emit_json_record(e, rec)
-					 : mmt_emit_text_record(e, rec);
-	return finish_line(e, mark, r);
+	}
+	if (rec->exec)
+		return queue_exec(e, rec);
+	r = format(e, rec);
+	if (!e->qlen || r < 0)
+		return finish_line(e, mark, r, true);
+	/* Records behind a waiting mmap_exec wait too: output stays in event order. */
+	p = push(e, &r);
+	if (!p) {
+		e->len = mark;
+		return r;
+	}
+	p->text = capture(e, mark, &p->len);
+	return p->text ? 0 : -ENOMEM;
+}
+
+size_t mmt_emit_pending(const struct mmt_emit *e)
+{
+	return e->qlen;
+}
+
+uint64_t mmt_emit_skipped(const struct mmt_emit *e)
+{
+	return e->skipped;
 }
 
 int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
 {
 	size_t mark = e->len;
+	struct pending *p;
 	int r;
 
 	if (e->err)
@@ -158,6 +341,16 @@ int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
 	if (r < 0) {
 		e->len = mark;
 		return r;
+	}
+	if (e->qlen) {
+		p = push(e, &r);
+		if (!p) {
+			e->len = mark;
+			return r;
+		}
+		p->lost = true;
+		p->text = capture(e, mark, &p->len);
+		return p->text ? 0 : -ENOMEM;
 	}
 	return e->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
 }
@@ -173,7 +366,15 @@ int mmt_emit_close(struct mmt_emit *e)
 
 	if (!e)
 		return 0;
-	r = mmt_emit_flush(e);
+	r = mmt_emit_pump(e, true);
+	if (!r)
+		r = mmt_emit_flush(e);
+	while (e->qlen) {
+		pending_release(&e->q[e->qhead]);
+		e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
+		e->qlen--;
+	}
+	free(e->q);
 	free(e->buf);
 	free(e);
 	return r;

@@ -15,6 +15,9 @@
 #include <json-c/json.h>
 
 #include "emit.h"
+#include "hashcache.h"
+#include "task.h"
+#include "host.h"
 #include "utf8.h"
 
 #define MAX_ERRNO 4095
@@ -139,21 +142,15 @@ static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 	return r ? -ENOMEM : 0;
 }
 
-static int build(struct json_object *o, const struct mmt_record *rec)
+static int emit_object(struct mmt_emit *e, struct json_object *o);
+
+/* The mapping itself: the do_mmap record's body, and mmap_exec's data.mapping. */
+static int add_mapping_fields(struct json_object *o, const struct mmt_record *rec)
 {
 	const struct mmt_mapping *m = rec->map;
 	const struct mmt_event *en = &m->enter;
-	char utc[48];
 	int r = 0;
 
-	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
-	r |= add_str(o, "event", rec->event);
-	r |= add_str(o, "time", utc);
-	r |= add_u64(o, "timestamp", rec->utc_ns);
-	r |= add_str(o, "backend", rec->backend);
-	r |= rec->pid ? add_i64(o, "pid", rec->pid) : add_null(o, "pid");
-	r |= add_i64(o, "tid", rec->tid);
-	r |= add_str(o, "comm", rec->comm);
 	r |= add_u64(o, "addr", is_error(m->ret) ? en->addr : (uint64_t)m->ret);
 	r |= add_u64(o, "len", en->len);
 	r |= add_u64(o, "prot", en->prot);
@@ -171,6 +168,176 @@ static int build(struct json_object *o, const struct mmt_record *rec)
 	r |= add_str(o, "errno", is_error(m->ret) ? strerrorname_np((int)-m->ret) : NULL);
 	r |= add_str(o, "error", rec->error && *rec->error ? rec->error : NULL);
 	return r ? -ENOMEM : 0;
+}
+
+static int build(struct json_object *o, const struct mmt_record *rec)
+{
+	char utc[48];
+	int r = 0;
+
+	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
+	r |= add_str(o, "event", rec->event);
+	r |= add_str(o, "time", utc);
+	r |= add_u64(o, "timestamp", rec->utc_ns);
+	r |= add_str(o, "backend", rec->backend);
+	r |= rec->pid ? add_i64(o, "pid", rec->pid) : add_null(o, "pid");
+	r |= add_i64(o, "tid", rec->tid);
+	r |= add_str(o, "comm", rec->comm);
+	return r ? -ENOMEM : add_mapping_fields(o, rec);
+}
+
+static struct json_object *child(struct json_object *parent, const char *key)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o && add(parent, key, o) < 0)
+		return NULL;
+	return o;
+}
+
+static int add_hex32(struct json_object *o, const char *key, unsigned int v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "0x%x", v);
+	return add_str(o, key, buf);
+}
+
+/*
+ * Kunai's task section. A task /proc could not describe (gone before it
+ * was read) keeps what the events carried; the rest is null ("?" for the
+ * user and group names, as Kunai writes an unknown name).
+ */
+static int add_task(struct json_object *info, const char *key, const struct mmt_task *t,
+		    pid_t tid, pid_t tgid, const char *comm)
+{
+	struct json_object *o = child(info, key), *ns;
+	int r = 0;
+
+	if (!o)
+		return -ENOMEM;
+	if (!t) {
+		r |= add_str(o, "name", comm);
+		r |= tid ? add_i64(o, "pid", tid) : add_null(o, "pid");
+		r |= tgid ? add_i64(o, "tgid", tgid) : add_null(o, "tgid");
+		r |= add_null(o, "guuid") | add_null(o, "uid") | add_str(o, "user", "?");
+		r |= add_null(o, "gid") | add_str(o, "group", "?");
+		r |= add_null(o, "namespaces") | add_null(o, "flags") | add_null(o, "zombie");
+		return r ? -ENOMEM : 0;
+	}
+	r |= add_bytes(o, "name", t->comm, strlen(t->comm));
+	r |= add_i64(o, "pid", t->pid);
+	r |= add_i64(o, "tgid", t->tgid);
+	r |= add_str(o, "guuid", t->guuid);
+	r |= add_u64(o, "uid", t->uid);
+	r |= add_str(o, "user", t->user ? t->user : "?");
+	r |= add_u64(o, "gid", t->gid);
+	r |= add_str(o, "group", t->group ? t->group : "?");
+	if (t->mnt_ns) {
+		ns = child(o, "namespaces");
+		r |= ns ? add_u64(ns, "mnt", t->mnt_ns) : -ENOMEM;
+	} else {
+		r |= add_null(o, "namespaces");
+	}
+	r |= add_hex32(o, "flags", t->flags);
+	r |= json_object_object_add(o, "zombie", json_object_new_boolean(t->zombie)) < 0;
+	return r ? -ENOMEM : 0;
+}
+
+static int add_info(struct json_object *root, const struct mmt_record *rec)
+{
+	const struct mmt_exec_info *x = rec->exec;
+	struct json_object *info = child(root, "info"), *host, *ev;
+	char utc[48];
+	int r = 0;
+
+	if (!info || !(host = child(info, "host")) || !(ev = child(info, "event")))
+		return -ENOMEM;
+	r |= add_str(host, "name", x->host->name);
+	r |= add_str(host, "uuid", x->host->uuid);
+	r |= add_null(host, "container");
+	r |= add_str(ev, "source", "mmaptrace");
+	r |= add_i64(ev, "id", 41);
+	r |= add_str(ev, "name", "mmap_exec");
+	r |= add_str(ev, "uuid", x->uuid);
+	r |= add_u64(ev, "batch", x->batch);
+	if (r)
+		return -ENOMEM;
+	r = add_task(info, "task", x->task, rec->tid, rec->pid, rec->comm);
+	if (!r)
+		r = add_task(info, "parent_task", x->parent, x->task ? x->task->ppid : 0, 0, NULL);
+	if (r)
+		return r;
+	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
+	return add_str(info, "utc_time", utc);
+}
+
+/* data.mapped, but for what the hasher gives later: path only, for now. */
+static int add_data(struct json_object *root, const struct mmt_record *rec)
+{
+	const struct mmt_exec_info *x = rec->exec;
+	const struct mmt_task *t = x->task;
+	struct json_object *data = child(root, "data"), *exe, *mapped, *mapping;
+	const char *path = rec->file ? rec->file->path : NULL;
+	int r = 0;
+
+	if (!data)
+		return -ENOMEM;
+	r |= t && t->ancestors ? add_bytes(data, "ancestors", t->ancestors, strlen(t->ancestors))
+			       : add_str(data, "ancestors", "?");
+	r |= t && t->cmdline ? add_bytes(data, "command_line", t->cmdline, t->cmdline_len)
+			     : add_str(data, "command_line", "?");
+	exe = child(data, "exe");
+	r |= !exe ? -ENOMEM : t && t->exe ? add_bytes(exe, "path", t->exe, strlen(t->exe))
+					   : add_str(exe, "path", "?");
+	mapped = child(data, "mapped");
+	r |= !mapped ? -ENOMEM : add_bytes(mapped, "path", path ? path : "?", path ? strlen(path) : 1);
+	mapping = child(data, "mapping");
+	if (r || !mapping)
+		return -ENOMEM;
+	r = add_mapping_fields(mapping, rec);
+	if (!r)
+		r = add_str(mapping, "backend", rec->backend);
+	if (!r)
+		r = add_str(data, "error", x->task_error && *x->task_error ? x->task_error : NULL);
+	return r;
+}
+
+struct json_object *mmt_emit_json_exec_start(const struct mmt_record *rec)
+{
+	struct json_object *root = json_object_new_object();
+
+	if (root && (add_data(root, rec) < 0 || add_info(root, rec) < 0)) {
+		json_object_put(root);
+		root = NULL;
+	}
+	if (!root)
+		errno = ENOMEM;
+	return root;
+}
+
+int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
+			      const struct mmt_hashes *h, const char *error)
+{
+	struct json_object *data, *mapped;
+	bool ok = h && h->have_hashes;
+	int r = 0;
+
+	if (!json_object_object_get_ex(root, "data", &data) ||
+	    !json_object_object_get_ex(data, "mapped", &mapped))
+		return -EINVAL;
+	/* Kunai writes "?" where it has no value: never a hash of something else. */
+	r |= add_str(mapped, "magic", h && h->magic ? h->magic : "?");
+	r |= add_str(mapped, "md5", ok ? h->md5 : "?");
+	r |= add_str(mapped, "sha1", ok ? h->sha1 : "?");
+	r |= add_str(mapped, "sha256", ok ? h->sha256 : "?");
+	r |= add_str(mapped, "sha512", ok ? h->sha512 : "?");
+	r |= add_u64(mapped, "size", h && h->size > 0 ? (uint64_t)h->size : 0);
+	if (error && *error)
+		r |= add_str(mapped, "error", error);
+	else
+		r |= add_str(mapped, "error", h && h->error[0] ? h->error : NULL);
+	return r ? -ENOMEM : emit_object(e, root);
 }
 
 static int emit_object(struct mmt_emit *e, struct json_object *o)

@@ -18,6 +18,7 @@
 #endif
 
 #include "emit.h"
+#include "hashcache.h"
 
 #define MAX_ERRNO 4095
 
@@ -143,4 +144,48 @@ int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_
 
 	mmt_format_utc(utc, sizeof(utc), utc_ns);
 	return mmt_emit_printf(e, "--- %s lost %" PRIu64 " events on cpu %d ---\n", utc, lost, cpu);
+}
+
+/*
+ * mmap_exec: "TIME [pid TGID] COMM mmap_exec "PATH" sha256=SHORT magic=SHORT".
+ * The head is written when the event is read, the hashes when they are done.
+ */
+int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *rec)
+{
+	const char *path = rec->file ? rec->file->path : NULL;
+	char utc[48];
+	int r = 0;
+
+	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
+	r |= mmt_emit_printf(e, "%s [pid %d] ", utc, (int)(rec->pid ? rec->pid : rec->tid));
+	r |= print_quoted(e, rec->comm ? rec->comm : "?");
+	r |= mmt_emit_printf(e, " mmap_exec ");
+	r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	return r ? -ENOMEM : 0;
+}
+
+int mmt_emit_text_exec_finish(struct mmt_emit *e, const struct mmt_hashes *h, const char *error)
+{
+	char magic[48];
+	size_t n;
+	int r = 0;
+
+	if (h && h->have_hashes)
+		r |= mmt_emit_printf(e, " sha256=%.12s", h->sha256);
+	if (h && h->magic) {
+		/* Up to the first comma: "ELF 64-bit LSB shared object". */
+		n = strcspn(h->magic, ",");
+		if (n >= sizeof(magic))
+			n = sizeof(magic) - 1;
+		memcpy(magic, h->magic, n);
+		magic[n] = '\0';
+		r |= mmt_emit_printf(e, " magic=");
+		r |= print_quoted(e, magic);
+	}
+	if (error && *error)
+		r |= mmt_emit_printf(e, " <%s>", error);
+	else if (h && h->error[0])
+		r |= mmt_emit_printf(e, " <%s>", h->error);
+	r |= mmt_emit_append(e, "\n", 1);
+	return r ? -ENOMEM : 0;
 }

@@ -31,9 +31,15 @@
 #include "proc.h"
 #include "ring.h"
 #include "thread.h"
+#include "hashcache.h"
+#include "host.h"
+#include "task.h"
 
 #define MAX_PIDS	256
 #define LOST_POLL_NS	(100 * 1000000ULL)
+#define DEFAULT_HASH_LIMIT	((off_t)256 << 20)
+#define HASH_CACHE_ENTRIES	4096
+#define TASK_CACHE_ENTRIES	4096
 
 enum {
 	EV_DO_MMAP	= 1 << 0,
@@ -45,6 +51,7 @@ enum {
 	OPT_BACKEND,
 	OPT_BUFFER_SIZE,
 	OPT_PRINT_PROBES,
+	OPT_HASH_LIMIT,
 };
 
 struct options {
@@ -55,6 +62,7 @@ struct options {
 	pid_t pids[MAX_PIDS];
 	int npids;
 	bool quiet;
+	off_t hash_limit;	/* larger files are not hashed */
 	char **argv;		/* CMD [ARGS], or NULL */
 };
 
@@ -75,6 +83,10 @@ struct tracer {
 	int out_err;
 	bool tracing;		/* events were enabled */
 	struct mmt_threads *threads;
+	struct mmt_task_cache *tasks;
+	struct mmt_hasher *hasher;
+	struct mmt_host host;
+	uint64_t batch;		/* drains so far: Kunai's info.event.batch */
 };
 
 static void usage(FILE *f)
@@ -100,6 +112,8 @@ static void usage(FILE *f)
 "                           (successful PROT_EXEC mappings of a file), comma-separated\n"
 "      --backend=NAME       auto (default), kprobe or tracepoint\n"
 "      --buffer-size=KB     per-CPU kernel buffer size in KiB (default: the kernel's)\n"
+"      --hash-limit=SIZE    do not hash mapped files larger than SIZE bytes (K, M, G\n"
+"                           suffixes; default 256M); mmap_exec says so in its error\n"
 "      --print-probes       print the do_mmap kprobe definitions for this kernel and\n"
 "                           exit (reads BTF only; changes nothing in tracefs)\n"
 "\n"
@@ -173,6 +187,29 @@ static int parse_pids(const char *s, struct options *o)
 	return r;
 }
 
+/* "64M" -> 67108864; K, M, G are powers of 1024. */
+static int parse_size(const char *s, off_t *out)
+{
+	unsigned long long v, mult = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'G': mult <<= 10; /* fall through */
+	case 'M': mult <<= 10; /* fall through */
+	case 'K': mult <<= 10; end++; break;
+	case '\0': break;
+	default: return -EINVAL;
+	}
+	if (*end || v > (unsigned long long)INT64_MAX / mult)
+		return -EINVAL;
+	*out = (off_t)(v * mult);
+	return 0;
+}
+
 /* Return: 0 to go on, 1 to exit 0 (help, version), -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -189,12 +226,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 		{ "print-probes", no_argument, NULL, OPT_PRINT_PROBES },
+		{ "hash-limit", required_argument, NULL, OPT_HASH_LIMIT },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
 	int c;
 
 	o->events = EV_DO_MMAP;
+	o->hash_limit = DEFAULT_HASH_LIMIT;
 	/* "+": stop at the first non-option, so CMD's own options stay CMD's. */
 	while ((c = getopt_long(argc, argv, "+hVqp:afe:o:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -253,6 +292,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->probe.buffer_kb = (unsigned int)v;
 			break;
+		case OPT_HASH_LIMIT:
+			if (parse_size(optarg, &o->hash_limit) < 0) {
+				mmt_error("invalid --hash-limit '%s' (bytes, with K, M or G)", optarg);
+				return -1;
+			}
+			break;
 		case OPT_PRINT_PROBES:
 			/* Like --help: for operators to audit, no root or CMD needed. */
 			return mmt_probe_print_kprobes(stdout) < 0 ? -1 : 1;
@@ -281,17 +326,47 @@ static bool wanted(const struct tracer *t, const struct mmt_mapping *m, bool *ex
 	return (t->opt->events & EV_DO_MMAP) || ((t->opt->events & EV_MMAP_EXEC) && *exec);
 }
 
+/*
+ * Kunai's parts of an mmap_exec record: who mapped (read from /proc at the
+ * first event of the process, cached), and the hash job for the object
+ * that was mapped, opened through map_files while it is still mapped.
+ */
+static void exec_info(struct tracer *t, const struct mmt_mapping *m, struct mmt_map_info *mi,
+		      struct mmt_exec_info *x)
+{
+	const struct mmt_task *task = mmt_task_cache_get(t->tasks, m->tid);
+
+	x->host = &t->host;
+	x->task = task;
+	x->parent = task ? mmt_task_cache_parent(t->tasks, task) : NULL;
+	x->task_error = task ? task->error : "process gone before its details could be read";
+	x->batch = t->batch;
+	if (mmt_uuid_random(x->uuid) < 0)
+		snprintf(x->uuid, sizeof(x->uuid), "00000000-0000-0000-0000-000000000000");
+	if (mi->fd >= 0) {
+		/* The hasher owns the fd from here, whatever happens. */
+		x->job = mmt_hasher_submit(t->hasher, mi->fd);
+		mi->fd = -1;
+		if (!x->job)
+			x->hash_error = "cannot queue the hash: out of memory";
+	} else {
+		x->hash_error = mi->open_error[0] ? mi->open_error :
+				mi->error[0] ? mi->error : "mapped file not found";
+	}
+}
+
 static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 {
-	struct mmt_map_info mi = { 0 };
+	struct mmt_map_info mi = { .fd = -1 };
+	struct mmt_exec_info x = { 0 };
 	struct mmt_record rec = { 0 };
 	const struct mmt_thread *th;
-	char error[256] = "";
 	bool exec, ok = !(m->ret < 0 && m->ret >= -4095);
-	int r;
+	int r = 0;
 
 	if (!wanted(t, m, &exec))
 		return 0;
+	exec = exec && (t->opt->events & EV_MMAP_EXEC);
 	th = mmt_threads_get(t->threads, m->tid);
 	if (!th)
 		return -ENOMEM;
@@ -303,12 +378,11 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 			.fd = (m->enter.have & MMT_HAVE_FD) ? m->enter.fd : -1,
 			.want = (m->enter.have & MMT_HAVE_INO) && (m->enter.have & MMT_HAVE_DEV) ?
 				&id : NULL,
+			.open = exec,
 		};
 
 		mmt_proc_resolve(&q, &mi);
 	}
-	snprintf(error, sizeof(error), "%s", mi.error);
-	rec.event = (t->opt->events & EV_DO_MMAP) ? "do_mmap" : "mmap_exec";
 	rec.backend = mmt_probe_backend_name(t->probe);
 	rec.utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
 	rec.pid = th->tgid;
@@ -316,11 +390,15 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 	rec.comm = th->have_comm ? th->comm : NULL;
 	rec.map = m;
 	rec.file = &mi;
-	rec.error = error;
-	r = mmt_emit_record(t->emit, &rec);
-	/* The -e do_mmap,mmap_exec pair gives an exec mapping both records. */
-	if (!r && exec && (t->opt->events & EV_DO_MMAP) && (t->opt->events & EV_MMAP_EXEC)) {
+	rec.error = mi.error;
+	if (t->opt->events & EV_DO_MMAP) {
+		rec.event = "do_mmap";
+		r = mmt_emit_record(t->emit, &rec);
+	}
+	if (!r && exec) {
+		exec_info(t, m, &mi, &x);
 		rec.event = "mmap_exec";
+		rec.exec = &x;
 		r = mmt_emit_record(t->emit, &rec);
 	}
 	mmt_proc_map_info_release(&mi);
@@ -340,7 +418,11 @@ static int deliver(const struct mmt_event *ev, void *ctx)
 		return r <= 0 ? r : emit_mapping(t, &m);
 	case MMT_ROLE_TASK_EXIT:
 		r = mmt_pair_feed(t->pair, ev, &m);
+		mmt_task_cache_forget(t->tasks, ev->tid);
 		return r < 0 ? r : mmt_threads_event(t->threads, ev);
+	case MMT_ROLE_TASK_EXEC:
+		mmt_task_cache_forget(t->tasks, ev->tid);
+		return mmt_threads_event(t->threads, ev);
 	default:
 		return mmt_threads_event(t->threads, ev);
 	}
@@ -381,10 +463,15 @@ static int report_lost(struct tracer *t, bool force)
 
 static int drain(struct tracer *t, bool final)
 {
-	int r = mmt_ring_drain(t->ring, final, deliver, t);
+	int r;
 
+	t->batch++;
+	r = mmt_ring_drain(t->ring, final, deliver, t);
 	if (r >= 0)
 		r = report_lost(t, final);
+	/* At the end, wait for the hashes of the last records. */
+	if (r >= 0)
+		r = mmt_emit_pump(t->emit, final);
 	if (r >= 0)
 		r = mmt_emit_flush(t->emit);
 	if (r < 0 && !t->out_err && (r == -EPIPE || r == -ENOSPC || r == -EIO || r == -EFBIG ||
@@ -556,14 +643,15 @@ static int handle_signals(struct tracer *t)
 
 static int main_loop(struct tracer *t)
 {
-	struct pollfd fds[1 + MAX_PIDS + 1024];
-	int n, ncpu, i, r;
+	struct pollfd fds[2 + MAX_PIDS + 1024];
+	int n, ncpu, i, r, hash_fd = mmt_hasher_notify_fd(t->hasher);
 
 	for (;;) {
 		if (finished(t))
 			return 0;
 		n = 0;
 		fds[n++] = (struct pollfd){ .fd = t->sfd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = hash_fd, .events = POLLIN };
 		for (i = 0; i < t->opt->npids; i++)
 			fds[n++] = (struct pollfd){ .fd = t->pidfds[i], .events = POLLIN };
 		ncpu = mmt_ring_pollfds(t->ring, fds + n);
@@ -572,8 +660,10 @@ static int main_loop(struct tracer *t)
 			return mmt_perror(-errno, "poll");
 		if (fds[0].revents && handle_signals(t))
 			return 0;
+		if (fds[1].revents)
+			mmt_hasher_notify_clear(t->hasher);
 		for (i = 0; i < t->opt->npids; i++) {
-			if (t->pidfds[i] >= 0 && fds[1 + i].revents) {
+			if (t->pidfds[i] >= 0 && fds[2 + i].revents) {
 				close(t->pidfds[i]);
 				t->pidfds[i] = -1;
 				t->pids_alive--;
@@ -644,6 +734,16 @@ static void summary(struct tracer *t)
 		(unsigned long long)rs.events, (unsigned long long)ps.paired,
 		(unsigned long long)mmt_emit_records(t->emit), (unsigned long long)rs.lost,
 		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending), missed);
+	if (t->opt->events & EV_MMAP_EXEC) {
+		struct mmt_hash_stats hs;
+
+		mmt_hasher_stats(t->hasher, &hs);
+		fprintf(stderr, "mmaptrace: hash cache: %llu hits, %llu misses, %llu files hashed "
+			"(%llu bytes), %llu records without hashes (queue full)\n",
+			(unsigned long long)hs.hits, (unsigned long long)hs.misses,
+			(unsigned long long)hs.hashed_files, (unsigned long long)hs.hashed_bytes,
+			(unsigned long long)(hs.skipped + mmt_emit_skipped(t->emit)));
+	}
 }
 
 static int exit_status(const struct tracer *t, int err)
@@ -750,8 +850,12 @@ int main(int argc, char **argv)
 	t.mono_to_utc = mono_to_utc_offset();
 	t.pair = mmt_pair_new();
 	t.threads = mmt_threads_new();
+	t.tasks = mmt_task_cache_new(TASK_CACHE_ENTRIES);
+	t.hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_EMIT_MAX_PENDING, opt.hash_limit);
 	t.emit = mmt_emit_open(out_fd, opt.format);
-	if (!t.pair || !t.threads || !t.emit) {
+	if (mmt_host_read(&t.host) < 0)
+		snprintf(t.host.name, sizeof(t.host.name), "?");
+	if (!t.pair || !t.threads || !t.tasks || !t.hasher || !t.emit) {
 		r = mmt_perror(-ENOMEM, "setup");
 		goto out_free;
 	}
@@ -765,6 +869,9 @@ out_free:
 	/* Interrupted with CMD still running: it goes on untraced, as strace's detach. */
 	if (mmt_emit_close(t.emit) < 0 && !t.out_err)
 		r = -EIO;
+	/* After the emitter: it held the last hash jobs. */
+	mmt_hasher_free(t.hasher);
+	mmt_task_cache_free(t.tasks);
 	mmt_pair_free(t.pair);
 	mmt_threads_free(t.threads);
 	for (i = 0; i < MAX_PIDS; i++)

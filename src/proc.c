@@ -273,8 +273,53 @@ static bool vma_matches(const struct vma *v, const struct mmt_map_query *q)
 	return v->pgoff + (q->addr - v->start) / page == q->pgoff && v->run_end >= end;
 }
 
+static const char *file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFCHR: return "character device";
+	case S_IFBLK: return "block device";
+	case S_IFIFO: return "fifo";
+	case S_IFSOCK: return "socket";
+	case S_IFDIR: return "directory";
+	}
+	return "special file";
+}
+
+/*
+ * Opens the object behind @link for hashing: only a regular file (opening a
+ * device can have effects: a tape rewinds), and only if what was opened is
+ * still the object @st describes.
+ */
+static void open_mapped(const char *link, const struct stat *st, struct mmt_map_info *mi)
+{
+	struct stat fst;
+	int fd;
+
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(mi->open_error, sizeof(mi->open_error), "not a regular file (%s): not hashed",
+			 file_type(st->st_mode));
+		return;
+	}
+	/* O_NOATIME: reading for a hash is not an access the owner made. */
+	fd = open(link, O_RDONLY | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(mi->open_error, sizeof(mi->open_error), "cannot open the mapped file: %s",
+			 strerror(errno));
+		return;
+	}
+	if (fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
+		close(fd);
+		snprintf(mi->open_error, sizeof(mi->open_error),
+			 "the mapping changed while it was opened");
+		return;
+	}
+	mi->fd = fd;
+}
+
 /* Names and stats the mapped object through map_files: 0, or -errno of the link. */
-static int follow_map_file(pid_t pid, const struct vma *v, struct mmt_map_info *mi)
+static int follow_map_file(pid_t pid, const struct vma *v, bool open, struct mmt_map_info *mi)
 {
 	char link[96];
 	struct stat st;
@@ -292,6 +337,8 @@ static int follow_map_file(pid_t pid, const struct vma *v, struct mmt_map_info *
 		return err;
 	}
 	set_id(mi, &st);
+	if (open)
+		open_mapped(link, &st, mi);
 	return 0;
 }
 
@@ -324,6 +371,7 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	int r;
 
 	memset(mi, 0, sizeof(*mi));
+	mi->fd = -1;
 	r = locate(q, false, &pid, &v);
 	if (r < 0) {
 		set_gone(mi, r);
@@ -333,7 +381,7 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 		mi->anon = true;
 		return 0;
 	}
-	r = follow_map_file(pid, &v, mi);
+	r = follow_map_file(pid, &v, q->open, mi);
 	if (r == -ENOENT) {
 		/* The VMA was split or merged since the snapshot: bounds moved. */
 		r = locate(q, true, &pid, &v);
@@ -342,7 +390,7 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 			return r;
 		}
 		mi->error[0] = '\0';
-		r = follow_map_file(pid, &v, mi);
+		r = follow_map_file(pid, &v, q->open, mi);
 	}
 	if (r < 0)
 		return r;
@@ -355,6 +403,9 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 		free(mi->path);
 		mi->path = NULL;
 		mi->have_id = false;
+		if (mi->fd >= 0)
+			close(mi->fd);
+		mi->fd = -1;
 		snprintf(mi->error, sizeof(mi->error),
 			 "mapping replaced or changed before it could be resolved");
 		return -ENOENT;
@@ -368,6 +419,9 @@ void mmt_proc_map_info_release(struct mmt_map_info *mi)
 {
 	free(mi->path);
 	mi->path = NULL;
+	if (mi->fd >= 0)
+		close(mi->fd);
+	mi->fd = -1;
 }
 
 int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16])

@@ -9,6 +9,11 @@
 [ -e "$TRACEFS/kprobe_events" ] || framework_fail "guest kernel $(uname -r) has no kprobe events"
 kver=$(uname -r)
 echo "guest kernel $kver"
+# Private copies: the host tree is shared live, and a rebuild there (a parallel make)
+# would swap the binaries under the running test.
+cp "$MMAPTRACE" "$MAPPER" "$WORK/" || framework_fail "cannot copy the binaries"
+MMAPTRACE=$WORK/${MMAPTRACE##*/}
+MAPPER=$WORK/${MAPPER##*/}
 ours() { grep -c '^[pr][0-9]*:mmaptrace_' "$TRACEFS/kprobe_events"; }
 
 # Another tool's probe on the same function: it must work beside ours and survive us.

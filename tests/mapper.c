@@ -12,6 +12,11 @@
  *   threads N M FILE N threads map FILE M times each, at once
  *   fork FILE        a child maps FILE PROT_EXEC (and, like the parent, waits)
  *   many N           N anonymous mmap+munmap (for lost-event tests)
+ *   exec-many N FILE map FILE PROT_EXEC N times
+ *   rename-over F N  map F PROT_EXEC, then rename N over F (the path now names N)
+ *   devzero          map /dev/zero PROT_READ|PROT_EXEC
+ *   ns-exec F DIR    in a new mount namespace, mount a tmpfs on DIR, copy F
+ *                    to DIR/lib and map that (invisible from outside)
  *   replace F1 F2    map F1 at page offset 1, unmap it, map F2 at offset 0 at
  *                    the same address (a tracer must not report F2 for F1)
  * After the mappings it prints "ready PID" and waits for EOF on stdin
@@ -26,7 +31,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,6 +192,41 @@ int main(int argc, char **argv)
 		if (wait_stdin)
 			wait_eof();
 		return waitpid(pid, &status, 0) == pid && status == 0 ? 0 : 2;
+	} else if (!strcmp(argv[i], "exec-many") && i + 2 < argc) {
+		int n = atoi(argv[i + 1]), k, fd = open_or_die(argv[i + 2]);
+
+		for (k = 0; k < n; k++)
+			map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0,
+				   "exec");
+	} else if (!strcmp(argv[i], "rename-over") && i + 2 < argc) {
+		map_exec(argv[i + 1]);
+		if (rename(argv[i + 2], argv[i + 1]) < 0)
+			return 2;
+	} else if (!strcmp(argv[i], "ns-exec") && i + 2 < argc) {
+		char path[4096], buf[8192];
+		int in, out;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/lib", argv[i + 2]);
+		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("none", argv[i + 2], "tmpfs", 0, NULL)) {
+			fprintf(stderr, "mapper: mount namespace: %s\n", strerror(errno));
+			return 2;
+		}
+		in = open_or_die(argv[i + 1]);
+		out = open(path, O_WRONLY | O_CREAT, 0755);
+		if (out < 0)
+			return 2;
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				return 2;
+		close(in);
+		close(out);
+		map_exec(path);
+	} else if (!strcmp(argv[i], "devzero")) {
+		int fd = open_or_die("/dev/zero");
+
+		map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0, "exec");
 	} else if (!strcmp(argv[i], "replace") && i + 2 < argc) {
 		int fd1 = open_or_die(argv[i + 1]), fd2 = open_or_die(argv[i + 2]);
 		void *a = map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd1,
