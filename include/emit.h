@@ -121,6 +121,7 @@ int mmt_emit_printf(struct mmt_emit *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *r);
+struct json_object **mmt_emit_json_slot(struct mmt_emit *e);
 struct json_object *mmt_emit_json_exec_start(const struct mmt_record *r);
 int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
 			      const struct mmt_hashes *h, const char *error);

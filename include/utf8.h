@@ -15,6 +15,9 @@
  */
 size_t mmt_utf8_valid_len(const unsigned char *s, size_t n);
 
+/** mmt_utf8_valid() - true if all @n bytes are UTF-8 with no NUL. */
+bool mmt_utf8_valid(const char *s, size_t n);
+
 /**
  * mmt_utf8_sanitize() - copy @s with each invalid byte replaced by U+FFFD
  * @s: bytes

@@ -35,6 +35,7 @@ struct mmt_emit {
 	struct pending *q;		/* ring of MMT_EMIT_MAX_PENDING */
 	size_t qhead, qlen;
 	uint64_t skipped;
+	struct json_object *json_obj;	/* the do_mmap object, refilled per record */
 	int fd;
 	enum mmt_format format;
 	bool regular;		/* a regular file: can be cut back after ENOSPC */
@@ -318,6 +319,11 @@ int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
 	return p->text ? 0 : -ENOMEM;
 }
 
+struct json_object **mmt_emit_json_slot(struct mmt_emit *e)
+{
+	return &e->json_obj;
+}
+
 size_t mmt_emit_pending(const struct mmt_emit *e)
 {
 	return e->qlen;
@@ -375,6 +381,8 @@ int mmt_emit_close(struct mmt_emit *e)
 		e->qlen--;
 	}
 	free(e->q);
+	if (e->json_obj)
+		json_object_put(e->json_obj);
 	free(e->buf);
 	free(e);
 	return r;
@@ -382,11 +390,16 @@ int mmt_emit_close(struct mmt_emit *e)
 
 void mmt_format_utc(char *buf, size_t size, uint64_t utc_ns)
 {
+	/* One gmtime+strftime per second, not per record. */
+	static time_t cached_sec = -1;
+	static char date[32];
 	time_t sec = (time_t)(utc_ns / 1000000000ULL);
 	struct tm tm;
-	char date[32];
 
-	if (!gmtime_r(&sec, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
-		snprintf(date, sizeof(date), "1970-01-01T00:00:00");
+	if (sec != cached_sec) {
+		if (!gmtime_r(&sec, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+			snprintf(date, sizeof(date), "1970-01-01T00:00:00");
+		cached_sec = sec;
+	}
 	snprintf(buf, size, "%s.%09lluZ", date, (unsigned long long)(utc_ns % 1000000000ULL));
 }

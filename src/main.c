@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -720,6 +721,7 @@ static void summary(struct tracer *t)
 	struct mmt_pair_stats ps;
 	uint64_t missed_entry, missed_ret;
 	char missed[96] = "";
+	struct rusage ru;
 
 	if (!t->ring || !t->pair)
 		return;
@@ -734,6 +736,10 @@ static void summary(struct tracer *t)
 		(unsigned long long)rs.events, (unsigned long long)ps.paired,
 		(unsigned long long)mmt_emit_records(t->emit), (unsigned long long)rs.lost,
 		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending), missed);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %ld KiB peak rss\n",
+			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
 	if (t->opt->events & EV_MMAP_EXEC) {
 		struct mmt_hash_stats hs;
 

@@ -31,6 +31,7 @@
 #include "ring.h"
 
 #define MERGE_SLACK_NS	0ULL
+#define ROUND_SUBBUFS	8	/* per CPU and round: ~350 mmap events */
 
 enum field_id {
 	F_ADDR, F_LEN, F_PROT, F_FLAGS, F_FD, F_OFF, F_PGOFF, F_RET, F_FILE,
@@ -291,32 +292,29 @@ static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
 	return 0;
 }
 
-static int read_cpu(struct mmt_ring *ring, struct cpu_queue *q)
+/* Reads up to @max sub-buffers of one CPU. Return: sub-buffers read, or -errno. */
+static int read_cpu(struct mmt_ring *ring, struct cpu_queue *q, int max)
 {
-	int n, r;
+	int n, r, pages;
 
-	for (;;) {
+	for (pages = 0; pages < max; pages++) {
 		n = tracefs_cpu_read(q->tcpu, ring->page, true);
 		if (n < 0)
 			return errno ? -errno : -EIO;
 		if (n == 0)
-			return 0;
+			break;
 		r = decode_subbuf(ring, q);
 		if (r < 0)
 			return r;
 	}
+	return pages;
 }
 
-int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx)
+/* Delivers, in timestamp order, the queued events not newer than @limit. */
+static int merge(struct mmt_ring *ring, uint64_t limit, mmt_ring_deliver_fn fn, void *ctx)
 {
-	uint64_t limit = final ? UINT64_MAX : mmt_ring_mono_ns() - MERGE_SLACK_NS;
 	int delivered = 0, i, r;
 
-	for (i = 0; i < ring->ncpus; i++) {
-		r = read_cpu(ring, &ring->q[i]);
-		if (r < 0)
-			return r;
-	}
 	for (;;) {
 		struct cpu_queue *best = NULL;
 
@@ -328,14 +326,41 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 				best = q;
 		}
 		if (!best || best->ev[best->head].ts > limit)
-			break;
+			return delivered;
 		r = fn(&best->ev[best->head], ctx);
 		best->head++;
 		if (r < 0)
 			return r;
 		delivered++;
 	}
-	return delivered;
+}
+
+int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx)
+{
+	int total = 0, i, r;
+	bool more;
+
+	/*
+	 * In rounds of a few sub-buffers per CPU, each read then delivered:
+	 * reading a busy buffer to the end before delivering anything let it
+	 * overflow while the (slower) delivery ran.
+	 */
+	do {
+		uint64_t limit = final ? UINT64_MAX : mmt_ring_mono_ns() - MERGE_SLACK_NS;
+
+		more = false;
+		for (i = 0; i < ring->ncpus; i++) {
+			r = read_cpu(ring, &ring->q[i], ROUND_SUBBUFS);
+			if (r < 0)
+				return r;
+			more |= r == ROUND_SUBBUFS;
+		}
+		r = merge(ring, limit, fn, ctx);
+		if (r < 0)
+			return r;
+		total += r;
+	} while (more);
+	return total;
 }
 
 bool mmt_ring_held(const struct mmt_ring *ring)

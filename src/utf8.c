@@ -34,6 +34,25 @@ size_t mmt_utf8_valid_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+bool mmt_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+
+	while (i < n) {
+		/* ASCII runs, the common case, one byte at a time without the full decode. */
+		if (u[i] && u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		len = mmt_utf8_valid_len(u + i, n - i);
+		if (!len)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
 char *mmt_utf8_sanitize(const char *s, size_t n, bool *lossy)
 {
 	const unsigned char *u = (const unsigned char *)s;

@@ -120,6 +120,17 @@ top_state() {
 	printf 'kprobes: %s\n' "$(grep -c mmaptrace "$TRACEFS/kprobe_events" 2>/dev/null)"
 }
 
+# wait_ready ERRFILE: until the run whose stderr is ERRFILE has enabled all its
+# events (it says which backend it uses then; 5 s at most).
+wait_ready() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q 'backend:' "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # wait_instance PID: until the run PID has created its instance (5 s at most).
 wait_instance() {
 	local i
