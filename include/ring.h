@@ -78,7 +78,5 @@ int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost);
 /** mmt_ring_stats() - counters so far. */
 void mmt_ring_stats(const struct mmt_ring *ring, struct mmt_ring_stats *st);
 
-/** mmt_ring_mono_ns() - CLOCK_MONOTONIC now, the clock the instance stamps with. */
-uint64_t mmt_ring_mono_ns(void);
 
 #endif /* MMT_RING_H */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "emit.h"
 #include "error.h"
 #include "pair.h"
@@ -440,7 +441,7 @@ static int64_t mono_to_utc_offset(void)
 
 static int report_lost(struct tracer *t, bool force)
 {
-	uint64_t now = mmt_ring_mono_ns(), cpu_lost[1024];
+	uint64_t now = mmt_mono_ns(), cpu_lost[1024];
 	int64_t lost;
 	int c, r, n = mmt_ring_ncpus(t->ring);
 

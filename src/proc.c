@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc.h"
 
 struct vma {
@@ -52,14 +53,6 @@ struct maps_snapshot {
 
 static struct maps_snapshot snapshots[SNAPSHOTS];
 static unsigned long use_clock;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* "start-end perms offset maj:min inode ..." -> @v; false for a malformed line. */
 static bool parse_maps_line(char *line, struct vma *v)
@@ -107,7 +100,7 @@ static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 
 	s->pid = pid;
 	s->n = 0;
-	s->taken = mono_ns();
+	s->taken = mmt_mono_ns();
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f) {

@@ -28,6 +28,7 @@
 #include <kbuffer.h>
 #include <tracefs.h>
 
+#include "clock.h"
 #include "ring.h"
 
 #define MERGE_SLACK_NS	0ULL
@@ -85,14 +86,6 @@ struct mmt_ring {
 	int page_shift;
 	struct mmt_ring_stats st;
 };
-
-uint64_t mmt_ring_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int parse_header_page(struct tep_handle *tep)
 {
@@ -346,7 +339,7 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 	 * overflow while the (slower) delivery ran.
 	 */
 	do {
-		uint64_t limit = final ? UINT64_MAX : mmt_ring_mono_ns() - MERGE_SLACK_NS;
+		uint64_t limit = final ? UINT64_MAX : mmt_mono_ns() - MERGE_SLACK_NS;
 
 		more = false;
 		for (i = 0; i < ring->ncpus; i++) {
