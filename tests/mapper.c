@@ -14,6 +14,7 @@
  *   many N           N anonymous mmap+munmap (for lost-event tests)
  *   exec-many N FILE map FILE PROT_EXEC N times
  *   rename-over F N  map F PROT_EXEC, then rename N over F (the path now names N)
+ *   dlopen LIB       dlopen() LIB: ld.so maps it, as for any plugin
  *   devzero          map /dev/zero PROT_READ|PROT_EXEC
  *   ns-exec F DIR    in a new mount namespace, mount a tmpfs on DIR, copy F
  *                    to DIR/lib and map that (invisible from outside)
@@ -24,6 +25,7 @@
  * With -w it first prints "waiting PID" and maps only after a line on
  * stdin, so a tracer can attach (-p) before the mappings.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -223,6 +225,12 @@ int main(int argc, char **argv)
 		close(in);
 		close(out);
 		map_exec(path);
+	} else if (!strcmp(argv[i], "dlopen") && i + 1 < argc) {
+		if (!dlopen(argv[i + 1], RTLD_NOW)) {
+			fprintf(stderr, "mapper: dlopen: %s\n", dlerror());
+			return 2;
+		}
+		printf("map=dlopen pid=%d\n", (int)getpid());
 	} else if (!strcmp(argv[i], "devzero")) {
 		int fd = open_or_die("/dev/zero");
 
