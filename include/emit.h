@@ -22,8 +22,9 @@ struct mmt_host;
 struct mmt_task;
 struct json_object;
 
-/* Bound on records waiting for their hashes (and those behind them). */
+/* Bounds on records waiting for their hashes (and those behind them). */
 #define MMT_EMIT_MAX_PENDING	4096
+#define MMT_EMIT_MAX_PENDING_BYTES	((size_t)64 << 20)
 
 enum mmt_format {
 	MMT_FORMAT_JSON = 0,
@@ -75,8 +76,9 @@ int mmt_emit_close(struct mmt_emit *e);
  *
  * An mmap_exec record whose hash job is not done yet waits in a queue, and
  * so does every record after it, so that lines come out in event order.
- * The queue holds at most MMT_EMIT_MAX_PENDING records: past that the
- * oldest is written without its hashes, its error saying why.
+ * The queue holds at most MMT_EMIT_MAX_PENDING records and about
+ * MMT_EMIT_MAX_PENDING_BYTES of them: past that the oldest is written
+ * without its hashes, its error saying why.
  * Return: 0 or -errno (-ENOMEM; a write error from an implied flush).
  */
 int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *r);

@@ -17,6 +17,7 @@
 
 #include "emit.h"
 #include "hashcache.h"
+#include "task.h"
 
 #define FLUSH_AT	(64 * 1024)
 
@@ -27,6 +28,7 @@ struct pending {
 	size_t len;
 	bool exec;			/* still to be finished with hashes */
 	bool lost;			/* a "lost" line, not a record */
+	size_t cost;			/* bytes it holds, roughly, for the memory bound */
 	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
 	char error[MMT_HASH_ERROR_MAX];
 };
@@ -35,6 +37,7 @@ struct mmt_emit {
 	struct pending *q;		/* ring of MMT_EMIT_MAX_PENDING */
 	size_t qhead, qlen;
 	uint64_t skipped;
+	size_t pending_bytes;		/* sum of the waiting records' cost */
 	struct json_object *json_obj;	/* the do_mmap object, refilled per record */
 	int fd;
 	enum mmt_format format;
@@ -176,6 +179,22 @@ static void pending_release(struct pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/*
+ * What a waiting mmap_exec record holds, roughly: its json-c tree with the
+ * command line, ancestors and path, each possibly with a hex copy.
+ */
+static size_t exec_cost(const struct mmt_record *rec)
+{
+	const struct mmt_task *t = rec->exec->task;
+	size_t n = 4096;
+
+	if (t)
+		n += 3 * (t->cmdline_len + (t->ancestors ? strlen(t->ancestors) : 0));
+	if (rec->file && rec->file->path)
+		n += 3 * strlen(rec->file->path);
+	return n;
+}
+
 /* Writes the oldest waiting record; @force: without hashes if they are not done. */
 static int finish_head(struct mmt_emit *e, bool force)
 {
@@ -201,6 +220,7 @@ static int finish_head(struct mmt_emit *e, bool force)
 	if (!r && p->exec)
 		r = p->root ? mmt_emit_json_exec_finish(e, p->root, h, error)
 			    : mmt_emit_text_exec_finish(e, h, error);
+	e->pending_bytes -= p->cost;
 	pending_release(p);
 	e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
 	e->qlen--;
@@ -236,8 +256,9 @@ static struct pending *push(struct mmt_emit *e, int *err)
 			return NULL;
 		}
 	}
-	/* Full: the oldest goes out now, without its hashes if need be. */
-	if (e->qlen == MMT_EMIT_MAX_PENDING) {
+	/* Full: the oldest go out now, without their hashes if need be. */
+	while (e->qlen && (e->qlen == MMT_EMIT_MAX_PENDING ||
+			   e->pending_bytes > MMT_EMIT_MAX_PENDING_BYTES)) {
 		*err = finish_head(e, true);
 		if (*err < 0)
 			return NULL;
@@ -281,15 +302,13 @@ static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 		r = r ? r : p->text ? 0 : -ENOMEM;
 	}
 	if (r < 0) {
-		/* Keep the slot: it is written with what it has, never dropped. */
+		/* Out of memory: give the slot back; the caller stops with the error. */
 		e->len = mark;
-		snprintf(p->error, sizeof(p->error), "cannot build the record: %s", strerror(-r));
-		if (p->job)
-			mmt_hash_job_put(p->job);
-		p->job = NULL;
-		p->exec = false;
+		pending_release(p);
+		e->qlen--;
 		return r;
 	}
+	e->pending_bytes += p->cost = exec_cost(rec);
 	return mmt_emit_pump(e, false);
 }
 

@@ -310,7 +310,8 @@ static int add_info(struct json_object *root, const struct mmt_record *rec)
 		return -ENOMEM;
 	r = add_task(info, "task", x->task, rec->tid, rec->pid, rec->comm);
 	if (!r)
-		r = add_task(info, "parent_task", x->parent, x->task ? x->task->ppid : 0, 0, NULL);
+		r = add_task(info, "parent_task", x->parent, x->task ? x->task->ppid : 0,
+			     x->task ? x->task->ppid : 0, NULL);
 	if (r)
 		return r;
 	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
@@ -332,6 +333,10 @@ static int add_data(struct json_object *root, const struct mmt_record *rec)
 			       : add_str(data, "ancestors", "?");
 	r |= t && t->cmdline ? add_bytes(data, "command_line", t->cmdline, t->cmdline_len)
 			     : add_str(data, "command_line", "?");
+	/* Beyond Kunai: a command line cut at MMT_TASK_CMDLINE_MAX says so. */
+	r |= t ? json_object_object_add(data, "command_line_truncated",
+					json_object_new_boolean(t->cmdline_truncated)) < 0
+	       : add_null(data, "command_line_truncated");
 	exe = child(data, "exe");
 	r |= !exe ? -ENOMEM : t && t->exe ? add_bytes(exe, "path", t->exe, strlen(t->exe))
 					   : add_str(exe, "path", "?");
@@ -377,7 +382,8 @@ int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
 	r |= add_str(mapped, "sha1", ok ? h->sha1 : "?");
 	r |= add_str(mapped, "sha256", ok ? h->sha256 : "?");
 	r |= add_str(mapped, "sha512", ok ? h->sha512 : "?");
-	r |= add_u64(mapped, "size", h && h->size > 0 ? (uint64_t)h->size : 0);
+	/* fstat of the opened object; null, not 0, when nothing was opened. */
+	r |= h ? add_u64(mapped, "size", (uint64_t)h->size) : add_null(mapped, "size");
 	if (error && *error)
 		r |= add_str(mapped, "error", error);
 	else

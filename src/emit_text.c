@@ -110,8 +110,7 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 	uint64_t flags = en->flags & ~(uint64_t)MAP_TYPE;
 	int r = 0;
 
-	r |= mmt_emit_printf(e, "[pid %d] %s(%#" PRIx64 ", %" PRIu64 ", ", (int)rec->tid,
-			     rec->event && !strcmp(rec->event, "mmap_exec") ? "mmap_exec" : "mmap",
+	r |= mmt_emit_printf(e, "[pid %d] mmap(%#" PRIx64 ", %" PRIu64 ", ", (int)rec->tid,
 			     en->addr, en->len);
 	r |= print_flags(e, en->prot, prot_names, NULL, "PROT_NONE");
 	r |= mmt_emit_printf(e, ", ");
@@ -157,7 +156,8 @@ int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *rec)
 	int r = 0;
 
 	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
-	r |= mmt_emit_printf(e, "%s [pid %d] ", utc, (int)(rec->pid ? rec->pid : rec->tid));
+	/* The thread, as in the do_mmap line ([pid TID], strace's convention). */
+	r |= mmt_emit_printf(e, "%s [pid %d] ", utc, (int)rec->tid);
 	r |= print_quoted(e, rec->comm ? rec->comm : "?");
 	r |= mmt_emit_printf(e, " mmap_exec ");
 	r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");

@@ -646,7 +646,7 @@ static int handle_signals(struct tracer *t)
 static int main_loop(struct tracer *t)
 {
 	struct pollfd fds[2 + MAX_PIDS + 1024];
-	int n, ncpu, i, r, hash_fd = mmt_hasher_notify_fd(t->hasher);
+	int n, ncpu, i, r, hash_fd = t->hasher ? mmt_hasher_notify_fd(t->hasher) : -1;
 
 	for (;;) {
 		if (finished(t))
@@ -662,7 +662,7 @@ static int main_loop(struct tracer *t)
 			return mmt_perror(-errno, "poll");
 		if (fds[0].revents && handle_signals(t))
 			return 0;
-		if (fds[1].revents)
+		if (t->hasher && fds[1].revents)
 			mmt_hasher_notify_clear(t->hasher);
 		for (i = 0; i < t->opt->npids; i++) {
 			if (t->pidfds[i] >= 0 && fds[2 + i].revents) {
@@ -741,7 +741,7 @@ static void summary(struct tracer *t)
 		fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %ld KiB peak rss\n",
 			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
-	if (t->opt->events & EV_MMAP_EXEC) {
+	if (t->hasher) {
 		struct mmt_hash_stats hs;
 
 		mmt_hasher_stats(t->hasher, &hs);
@@ -858,11 +858,18 @@ int main(int argc, char **argv)
 	t.pair = mmt_pair_new();
 	t.threads = mmt_threads_new();
 	t.tasks = mmt_task_cache_new(TASK_CACHE_ENTRIES);
-	t.hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_EMIT_MAX_PENDING, opt.hash_limit);
 	t.emit = mmt_emit_open(out_fd, opt.format);
+	if (!t.pair || !t.threads || !t.tasks || !t.emit) {
+		r = mmt_perror(-ENOMEM, "setup");
+		goto out_free;
+	}
 	if (mmt_host_read(&t.host) < 0)
 		snprintf(t.host.name, sizeof(t.host.name), "?");
-	if (!t.pair || !t.threads || !t.tasks || !t.hasher || !t.emit) {
+	/* Only mmap_exec hashes: the worker and libmagic's database are not free. */
+	if ((opt.events & EV_MMAP_EXEC) &&
+	    !(t.hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_EMIT_MAX_PENDING, opt.hash_limit))) {
+		r = mmt_perror(errno ? -errno : -ENOMEM,
+			       "cannot start the hashing thread (or load libmagic's database)");
 		r = mmt_perror(-ENOMEM, "setup");
 		goto out_free;
 	}

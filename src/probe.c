@@ -43,7 +43,7 @@ struct mmt_probe {
 	size_t nevents;
 	bool enabled;
 	struct mmt_kprobe *kprobe;	/* kprobe backend: the probes we created */
-	struct mmt_probe_event kprobe_events[4];
+	struct mmt_probe_event kprobe_events[5];
 };
 
 /* The syscall-tracepoint backend: what every kernel with ftrace syscalls has. */
@@ -277,6 +277,8 @@ static int kprobe_setup(struct mmt_probe *p)
 					 mmt_kprobe_return_event(p->kprobe), MMT_ROLE_MMAP_EXIT };
 	e[2] = (struct mmt_probe_event){ "sched", "sched_process_exit", MMT_ROLE_TASK_EXIT };
 	e[3] = (struct mmt_probe_event){ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC };
+	/* Threads from processes, for records of threads gone before /proc was read. */
+	e[4] = (struct mmt_probe_event){ "task", "task_newtask", MMT_ROLE_TASK_NEW };
 	p->backend = MMT_BACKEND_KPROBE;
 	p->events = p->kprobe_events;
 	p->nevents = sizeof(p->kprobe_events) / sizeof(p->kprobe_events[0]);

@@ -370,9 +370,11 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 		set_gone(mi, r);
 		return r;
 	}
+	/* Only file mappings are looked up: an anonymous VMA there came later. */
 	if (!v.ino && !v.major && !v.minor) {
-		mi->anon = true;
-		return 0;
+		snprintf(mi->error, sizeof(mi->error),
+			 "mapping replaced or changed before it could be resolved");
+		return -ENOENT;
 	}
 	r = follow_map_file(pid, &v, q->open, mi);
 	if (r == -ENOENT) {

@@ -20,6 +20,23 @@
  *                    to DIR/lib and map that (invisible from outside)
  *   replace F1 F2    map F1 at page offset 1, unmap it, map F2 at offset 0 at
  *                    the same address (a tracer must not report F2 for F1)
+ *   try FILE         open FILE O_RDONLY|O_NONBLOCK (a FIFO does not block), map it
+ *                    PROT_READ|PROT_EXEC at page 0; prints "map=try errno=E" if that fails
+ *   memfd FILE       copy FILE into a memfd and map that PROT_EXEC at page offset 1
+ *   symlink-swap L F map L (a symlink) PROT_EXEC at page 1, then point L at F
+ *   comm NAME FILE   set the thread's name (prctl) to NAME, then map FILE PROT_EXEC
+ *   double-fork FILE a grandchild, re-parented when its parent exits at once, maps
+ *                    FILE PROT_EXEC; it prints "ready", the first process waits too
+ *   leader-exit N M FILE  N threads map FILE M times each after the main thread has
+ *                    called pthread_exit(); the last thread prints "ready"
+ *   pid-reuse F1 F2  a child maps F1 at page 1 and exits at once; a second child gets
+ *                    the same pid (clone3 set_tid) and maps F2 at page 1 at the same
+ *                    address, then waits: "map=reuse pid=P addr=A"
+ *   stress S P T     for S seconds keep P processes alive, each with T threads that map
+ *                    anonymous PROT_READ MAP_FIXED into a region of their own (then the
+ *                    process exits and another is forked); "region tid=T start=A" per
+ *                    thread, then "map=stress count=N" (successful mmaps in all); each
+ *                    thread maps 100 times, paced by a 1 ms sleep every 4 mappings
  * After the mappings it prints "ready PID" and waits for EOF on stdin
  * (unless -n: exit at once), so the test can look at /proc/PID/maps.
  * With -w it first prints "waiting PID" and maps only after a line on
@@ -34,6 +51,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <linux/sched.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -125,6 +147,179 @@ static void map_threads(int n, int count, const char *path)
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	free(t);
+}
+
+/* Maps @fd PROT_READ|PROT_EXEC at page offset 1, as map_exec() does. */
+static void map_exec_fd(int fd)
+{
+	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
+}
+
+static void copy_fd(int in, int out)
+{
+	char buf[8192];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			exit(2);
+}
+
+struct leader_arg {
+	const char *path;
+	int count, n;
+};
+
+static atomic_int leader_left;
+
+/* The threads go on after main's pthread_exit(); the last one to finish reports. */
+static void *leader_thread(void *p)
+{
+	struct leader_arg *a = p;
+	int fd = open_or_die(a->path), i;
+
+	pthread_barrier_wait(&barrier);
+	for (i = 0; i < a->count; i++)
+		map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0, "thread");
+	if (atomic_fetch_sub(&leader_left, 1) == 1) {
+		printf("ready %d\n", (int)getpid());
+		fflush(stdout);
+		wait_eof();
+		exit(0);
+	}
+	pause();
+	return NULL;
+}
+
+/* clone3() with set_tid: needs CAP_CHECKPOINT_RESTORE (root). */
+static pid_t fork_with_pid(pid_t want)
+{
+	struct clone_args ca = { .exit_signal = SIGCHLD };
+	pid_t tid = want;
+
+	if (want) {
+		ca.set_tid = (uint64_t)(uintptr_t)&tid;
+		ca.set_tid_size = 1;
+	}
+	fflush(stdout);
+	return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void pid_reuse(const char *f1, const char *f2)
+{
+	char *region = map_or_die(NULL, 4 * (size_t)page, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "reserve");
+	pid_t first, second;
+	int status;
+
+	first = fork_with_pid(0);
+	if (first < 0)
+		exit(2);
+	if (first == 0) {
+		mmap(region + page, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED,
+		     open_or_die(f1), page) == MAP_FAILED ? _exit(2) : _exit(0);
+	}
+	if (waitpid(first, &status, 0) != first || status)
+		exit(2);
+	second = fork_with_pid(first);
+	if (second < 0) {
+		fprintf(stderr, "mapper: clone3 set_tid %d: %s\n", (int)first, strerror(errno));
+		exit(3);
+	}
+	if (second == 0) {
+		map_or_die(region + page, (size_t)page, PROT_READ | PROT_EXEC,
+			   MAP_PRIVATE | MAP_FIXED, open_or_die(f2), page, "second");
+		printf("map=reuse pid=%d addr=%lu\nready %d\n", (int)getpid(),
+		       (unsigned long)(region + page), (int)getpid());
+		fflush(stdout);
+		wait_eof();
+		_exit(0);
+	}
+	waitpid(second, &status, 0);
+	exit(status ? 2 : 0);
+}
+
+static atomic_ullong *stress_count;
+static double stress_end;
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A thread maps k+1 pages at slot k (of 4 pages) of its own region, k = i % 4:
+ * a record whose address is not in its thread's region, or whose slot does
+ * not fit its length, paired an entry with the wrong return.
+ */
+static void *stress_thread(void *p)
+{
+	char *region = mmap(NULL, 16 * (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long long n = 0;
+	int i;
+
+	(void)p;
+	if (region == MAP_FAILED)
+		return NULL;
+	report("region", region, 16 * (size_t)page, PROT_NONE, 0, -1, 0);
+	for (i = 0; i < 100; i++) {
+		int k = i % 4;
+
+		/* Paced: a load the reader can mostly keep up with, not a flood. */
+		if (!k && i)
+			usleep(1000);
+		if (mmap(region + 4 * k * page, (size_t)(k + 1) * (size_t)page, PROT_READ,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
+			n++;
+	}
+	atomic_fetch_add(stress_count, n);
+	return NULL;
+}
+
+static void stress_process(int nthreads)
+{
+	pthread_t t[64];
+	int i;
+
+	for (i = 0; i < nthreads && i < 64; i++)
+		if (pthread_create(&t[i], NULL, stress_thread, NULL))
+			t[i] = 0;
+	for (i = 0; i < nthreads && i < 64; i++)
+		if (t[i])
+			pthread_join(t[i], NULL);
+	_exit(0);
+}
+
+static void stress(double secs, int nproc, int nthreads)
+{
+	int alive = 0, status;
+
+	stress_count = mmap(NULL, sizeof(*stress_count), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (stress_count == MAP_FAILED)
+		exit(2);
+	stress_end = now_s() + secs;
+	while (now_s() < stress_end || alive) {
+		while (alive < nproc && now_s() < stress_end) {
+			pid_t pid;
+
+			fflush(stdout);
+			pid = fork();
+			if (pid == 0)
+				stress_process(nthreads);
+			if (pid < 0)
+				break;
+			alive++;
+		}
+		if (wait(&status) > 0)
+			alive--;
+		else
+			break;
+	}
+	printf("map=stress count=%llu\n", (unsigned long long)atomic_load(stress_count));
 }
 
 int main(int argc, char **argv)
@@ -255,6 +450,75 @@ int main(int argc, char **argv)
 				return 2;
 		}
 		printf("map=many count=%d\n", n);
+	} else if (!strcmp(argv[i], "try") && i + 1 < argc) {
+		int fd = open(argv[i + 1], O_RDONLY | O_NONBLOCK);
+		void *p = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)page, PROT_READ | PROT_EXEC,
+						     MAP_PRIVATE, fd, 0);
+
+		if (p == MAP_FAILED)
+			printf("map=try pid=%d errno=%d\n", (int)getpid(), errno);
+		else
+			report("try", p, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	} else if (!strcmp(argv[i], "memfd") && i + 1 < argc) {
+		int in = open_or_die(argv[i + 1]), fd = memfd_create("mapper", 0);
+
+		if (fd < 0)
+			return 2;
+		copy_fd(in, fd);
+		map_exec_fd(fd);
+	} else if (!strcmp(argv[i], "symlink-swap") && i + 2 < argc) {
+		char tmp[4096];
+
+		map_exec(argv[i + 1]);
+		snprintf(tmp, sizeof(tmp), "%s.new", argv[i + 1]);
+		if (symlink(argv[i + 2], tmp) || rename(tmp, argv[i + 1]))
+			return 2;
+	} else if (!strcmp(argv[i], "comm") && i + 2 < argc) {
+		if (prctl(PR_SET_NAME, argv[i + 1]))
+			return 2;
+		map_exec(argv[i + 2]);
+	} else if (!strcmp(argv[i], "double-fork") && i + 1 < argc) {
+		int status;
+		pid_t pid;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			pid_t middle = getpid();
+
+			if (fork() == 0) {
+				/* Until the middle process is gone: re-parented. */
+				while (getppid() == middle)
+					usleep(1000);
+				map_exec(argv[i + 1]);
+				printf("ready %d\n", (int)getpid());
+				fflush(stdout);
+				wait_eof();
+			}
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid)
+			return 2;
+		wait_eof();
+		return 0;
+	} else if (!strcmp(argv[i], "leader-exit") && i + 3 < argc) {
+		static struct leader_arg a;
+		pthread_t t;
+		int k;
+
+		a.n = atoi(argv[i + 1]);
+		a.count = atoi(argv[i + 2]);
+		a.path = argv[i + 3];
+		atomic_store(&leader_left, a.n);
+		pthread_barrier_init(&barrier, NULL, (unsigned int)a.n);
+		for (k = 0; k < a.n; k++)
+			if (pthread_create(&t, NULL, leader_thread, &a))
+				return 2;
+		pthread_exit(NULL);
+	} else if (!strcmp(argv[i], "pid-reuse") && i + 2 < argc) {
+		pid_reuse(argv[i + 1], argv[i + 2]);
+	} else if (!strcmp(argv[i], "stress") && i + 3 < argc) {
+		stress(atof(argv[i + 1]), atoi(argv[i + 2]), atoi(argv[i + 3]));
 	} else {
 		fprintf(stderr, "mapper: bad mode %s\n", argv[i]);
 		return 2;
