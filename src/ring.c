@@ -72,6 +72,7 @@ struct cpu_queue {
 	struct mmt_event *ev;
 	size_t head, len, cap;
 	uint64_t lost_seen;	/* overrun + dropped at the last stats read */
+	uint64_t last_ts;	/* of the newest event read from this CPU */
 };
 
 struct mmt_ring {
@@ -275,6 +276,7 @@ static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
 			return r;
 		memset(ev, 0, sizeof(*ev));
 		ev->ts = ts;
+		q->last_ts = ts;
 		ev->cpu = q->cpu;
 		ev->role = d->role;
 		ev->fd = -1;
@@ -346,7 +348,16 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 			r = read_cpu(ring, &ring->q[i], ROUND_SUBBUFS);
 			if (r < 0)
 				return r;
-			more |= r == ROUND_SUBBUFS;
+			/*
+			 * A CPU read only in part may hold older events than
+			 * another CPU's newest: deliver nothing past what was
+			 * read of it (even in the final drain).
+			 */
+			if (r == ROUND_SUBBUFS) {
+				more = true;
+				if (ring->q[i].last_ts < limit)
+					limit = ring->q[i].last_ts;
+			}
 		}
 		r = merge(ring, limit, fn, ctx);
 		if (r < 0)
