@@ -36,6 +36,7 @@ struct mmt_probe_opts {
 	enum mmt_backend backend;
 	bool follow;		/* -f: the kernel adds children to the pid filter */
 	bool all;		/* -a: no pid filter */
+	bool quiet;		/* -q: no notice of the kprobe layout used */
 	unsigned int buffer_kb;	/* per-CPU buffer size; 0 keeps the kernel default */
 };
 

@@ -34,6 +34,7 @@
 #include "ring.h"
 #include "thread.h"
 #include "hashcache.h"
+#include "kprobe.h"
 #include "host.h"
 #include "task.h"
 
@@ -247,6 +248,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return 1;
 		case 'q':
 			o->quiet = true;
+			o->probe.quiet = true;
 			break;
 		case 'p':
 			if (parse_pids(optarg, o) < 0)
@@ -622,8 +624,9 @@ static void describe_backend(const struct tracer *t)
 		mmt_error("backend: tracepoint (syscalls/sys_enter_mmap, sys_exit_mmap)%s; "
 			  "mappings the kernel makes itself (the ELF loader's mappings of the "
 			  "executable and its interpreter at execve, shmat) are not seen",
-			  t->opt->probe.backend == MMT_BACKEND_AUTO ?
-			  ": this kernel has no kprobe events" : "");
+			  t->opt->probe.backend != MMT_BACKEND_AUTO ? "" :
+			  mmt_kprobe_available() ? ": the do_mmap kprobes could not be placed" :
+			  ": this kernel has no kprobe events");
 	else
 		mmt_error("backend: kprobe (do_mmap)");
 }

@@ -253,7 +253,7 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 }
 
 /* Makes the probes; on failure a message has been printed. */
-static int kprobe_setup(struct mmt_probe *p)
+static int kprobe_setup(struct mmt_probe *p, bool quiet)
 {
 	struct mmt_probe_event *e = p->kprobe_events;
 	int r;
@@ -261,7 +261,7 @@ static int kprobe_setup(struct mmt_probe *p)
 	p->kprobe = mmt_kprobe_alloc(getpid());
 	if (!p->kprobe)
 		return -errno;
-	r = mmt_kprobe_describe(p->kprobe, stderr);
+	r = quiet ? 0 : mmt_kprobe_describe(p->kprobe, stderr);
 	if (r < 0)
 		goto out_free;
 	/* Our lock is held: a group with our pid is a crashed run's that had our pid. */
@@ -296,13 +296,13 @@ out_free:
  * while the mapping is made. The syscall tracepoints otherwise, unless
  * kprobes were asked for by name.
  */
-static int pick_backend(struct mmt_probe *p, enum mmt_backend want)
+static int pick_backend(struct mmt_probe *p, enum mmt_backend want, bool quiet)
 {
 	int r;
 
 	if (want != MMT_BACKEND_TRACEPOINT) {
 		if (mmt_kprobe_available()) {
-			r = kprobe_setup(p);
+			r = kprobe_setup(p, quiet);
 			if (!r)
 				return 0;
 			if (want == MMT_BACKEND_KPROBE)
@@ -349,7 +349,7 @@ struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
 	if (tracefs_instance_exists(p->name))
 		remove_instance(p->name);
 	/* After the lock, so that a concurrent sweep never takes our probes for stale. */
-	r = pick_backend(p, opts->backend);
+	r = pick_backend(p, opts->backend, opts->quiet);
 	if (r < 0)
 		goto out_unlock;
 	p->inst = tracefs_instance_create(p->name);
