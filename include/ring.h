@@ -21,7 +21,8 @@ struct mmt_ring_stats {
 	uint64_t subbufs;	/* sub-buffers read */
 	uint64_t lost;		/* per-CPU stats: overrun + commit overrun + dropped */
 	uint64_t markers;	/* sub-buffers that carried a missed-events marker */
-	uint64_t unknown;	/* events of an id the reader did not ask for */
+	uint64_t unknown;	/* events of an id the reader did not ask for, or cut short */
+	uint64_t corrupt;	/* sub-buffers skipped: commit size past the page */
 };
 
 /**

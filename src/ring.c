@@ -58,6 +58,7 @@ struct field {
 
 struct decoder {
 	int id;
+	unsigned int min_size;	/* bytes a record needs for every field we read */
 	enum mmt_event_role role;
 	struct field pid;
 	struct field comm;	/* char[16], or off -1 */
@@ -139,6 +140,12 @@ static int add_decoder(struct mmt_ring *ring, const struct mmt_probe_event *pe)
 		d->comm.off = tf->offset;
 	for (i = 0; i < F_NR; i++)
 		field_lookup(event, field_names[i], &d->f[i]);
+	d->min_size = d->pid.off >= 0 ? (unsigned int)(d->pid.off + d->pid.size) : 2;
+	if (d->comm.off >= 0 && (unsigned int)d->comm.off + 16 > d->min_size)
+		d->min_size = (unsigned int)d->comm.off + 16;
+	for (i = 0; i < F_NR; i++)
+		if (d->f[i].off >= 0 && (unsigned int)(d->f[i].off + d->f[i].size) > d->min_size)
+			d->min_size = (unsigned int)(d->f[i].off + d->f[i].size);
 	ring->ndec++;
 	return 0;
 }
@@ -248,12 +255,89 @@ static int queue_push(struct cpu_queue *q, struct mmt_event **slot)
 	return 0;
 }
 
+/*
+ * The sub-buffer read from trace_pipe_raw, with zeroed slack behind it:
+ * kbuffer reads an event header (and a length word) before it can check it
+ * against the commit size, so a corrupt last header must not fault.
+ */
+#define PAGE_SLACK	64
+
+#define SUBBUF_HEADER	(8 + sizeof(long))
+
+static unsigned long commit_size(const void *page)
+{
+	unsigned long commit;
+
+	memcpy(&commit, (const char *)page + 8, sizeof(commit));
+	return commit & ((1UL << 30) - 1);
+}
+
+/*
+ * Whether every record header of the sub-buffer leads to the next one
+ * inside it. kbuffer trusts them: a data record (type 0) whose length word
+ * is under 4 sends it backwards, in an endless loop (found by fuzzing).
+ * Lengths as the kernel writes them: type 1-28 data of type*4 bytes, 0 data
+ * of array[0]-4 bytes (rounded up to 4) after array[0], 29 padding of
+ * array[0] bytes after the header, 30/31 time records of 8: as kbuffer
+ * walks them (it has no special case for the kernel's empty padding).
+ */
+static bool subbuf_walkable(const unsigned char *page, unsigned long size)
+{
+	const unsigned char *p = page + SUBBUF_HEADER, *end = p + size;
+	uint32_t h, a0;
+	unsigned long len;
+
+	while (end - p >= 4) {
+		memcpy(&h, p, 4);
+		switch (h & 31) {
+		case 29:
+		case 0:
+			if (end - p < 8)
+				return false;
+			memcpy(&a0, p + 4, 4);
+			if ((h & 31) == 29)
+				len = 4 + (unsigned long)a0;
+			else if (a0 < 4)
+				return false;
+			else
+				len = 8 + (((unsigned long)a0 - 4 + 3) & ~3UL);
+			break;
+		case 30:
+		case 31:
+			len = 8;
+			break;
+		default:
+			len = 4 + (h & 31) * 4;
+		}
+		if (len > (unsigned long)(end - p))
+			return false;
+		p += len;
+	}
+	return true;
+}
+
+static void *page_alloc(int size)
+{
+	return calloc(1, (size_t)size + PAGE_SLACK);
+}
+
 static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
 {
 	unsigned long long ts;
 	unsigned char *data;
-	int r;
+	int r, at, last_at = -1;
 
+	/*
+	 * A commit size past the page would walk kbuffer out of it (it does not
+	 * check, and it walks already while loading): check it first. The
+	 * header is a u64 timestamp and a long commit whose top bits are the
+	 * missed-events flags (RB_MISSED_EVENTS, RB_MISSED_STORED: bits 31, 30).
+	 */
+	if (commit_size(ring->page) + SUBBUF_HEADER > (unsigned long)ring->page_size ||
+	    !subbuf_walkable(ring->page, commit_size(ring->page))) {
+		ring->st.corrupt++;
+		return 0;
+	}
 	if (kbuffer_load_subbuffer(q->kbuf, ring->page) < 0)
 		return -EINVAL;
 	ring->st.subbufs++;
@@ -264,10 +348,25 @@ static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
 		uint16_t id;
 		const struct decoder *d;
 		struct mmt_event *ev;
+		unsigned int size;
 
+		/* Each record lies past the last: anything else is a corrupt page. */
+		at = kbuffer_curr_offset(q->kbuf);
+		if (at <= last_at) {
+			ring->st.corrupt++;
+			break;
+		}
+		last_at = at;
+
+		size = kbuffer_event_size(q->kbuf);
+		/* A record cut short (or past the sub-buffer) is not read beyond its end. */
+		if (size < sizeof(id) || data + size > (unsigned char *)ring->page + ring->page_size) {
+			ring->st.unknown++;
+			continue;
+		}
 		memcpy(&id, data, sizeof(id));
 		d = find_decoder(ring, id);
-		if (!d) {
+		if (!d || size < d->min_size) {
 			ring->st.unknown++;
 			continue;
 		}
@@ -473,7 +572,7 @@ struct mmt_ring *mmt_ring_open(struct tracefs_instance *inst,
 	if (r < 0)
 		goto fail;
 	ring->page_size = tep_get_sub_buffer_size(ring->tep);
-	ring->page = malloc(ring->page_size);
+	ring->page = page_alloc(ring->page_size);
 	if (!ring->page)
 		goto fail;
 	for (i = 0; i < nevents; i++) {
