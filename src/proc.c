@@ -45,6 +45,7 @@ static bool same_file_next(const struct vma *a, const struct vma *b, uint64_t pa
 
 struct maps_snapshot {
 	pid_t pid;
+	uint64_t start_mono;	/* the process's start, on the trace clock */
 	uint64_t taken;		/* CLOCK_MONOTONIC ns, before the read began */
 	unsigned long last_use;
 	struct vma *v;		/* sorted by start, as the kernel prints them */
@@ -90,9 +91,47 @@ static int snapshot_add(struct maps_snapshot *s, const struct vma *v)
 	return 0;
 }
 
+/*
+ * When the task now at @pid started, on CLOCK_MONOTONIC: /proc/PID/stat's
+ * starttime counts clock ticks of CLOCK_BOOTTIME. Return: 0 or -errno.
+ */
+static int start_time(pid_t pid, uint64_t *mono, unsigned long long *raw)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	struct timespec boot, now;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* Field 22; the name (field 2) may hold spaces and ')', so count from its end. */
+	for (i = 3; p && i <= 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return -EPROTO;
+	*raw = ticks;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	*mono = ticks * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK)) -
+		(((uint64_t)boot.tv_sec - (uint64_t)now.tv_sec) * 1000000000ULL +
+		 (uint64_t)boot.tv_nsec - (uint64_t)now.tv_nsec);
+	return 0;
+}
+
 static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 {
 	char path[64], *line = NULL;
+	unsigned long long ticks, again;
+	uint64_t mono;
 	size_t size = 0;
 	struct vma v;
 	int r = 0;
@@ -101,6 +140,11 @@ static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 	s->pid = pid;
 	s->n = 0;
 	s->taken = mmt_mono_ns();
+	r = start_time(pid, &s->start_mono, &ticks);
+	if (r < 0) {
+		s->pid = 0;
+		return r;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f) {
@@ -112,6 +156,9 @@ static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 			r = snapshot_add(s, &v);
 	free(line);
 	fclose(f);
+	/* The pid was reused while maps was read: these maps are nobody's we know. */
+	if (!r && (start_time(pid, &mono, &again) < 0 || again != ticks))
+		r = -ESRCH;
 	if (r < 0)
 		s->pid = 0;
 	return r;
@@ -177,11 +224,18 @@ static int find_vma(pid_t pid, uint64_t addr, uint64_t ts, struct vma *v)
 	int r;
 
 	s->last_use = ++use_clock;
-	if (s->pid == pid && s->taken > ts && snapshot_find(s, addr, v))
-		return 0;
-	r = snapshot_read(s, pid);
-	if (r < 0)
-		return r;
+	if (!(s->pid == pid && s->taken > ts)) {
+		r = snapshot_read(s, pid);
+		if (r < 0)
+			return r;
+	}
+	/*
+	 * A process that started after the event is another one with the
+	 * same pid (the one we want exited and was reaped): not its maps.
+	 * starttime has clock-tick resolution: allow one tick.
+	 */
+	if (s->start_mono > ts + 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK))
+		return -ESRCH;
 	if (!s->n)
 		return -ESRCH;
 	return snapshot_find(s, addr, v) ? 0 : -ENOENT;
@@ -377,6 +431,12 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 		return -ENOENT;
 	}
 	r = follow_map_file(pid, &v, q->open, mi);
+	/* The leader became a zombie since the snapshot: its threads still map. */
+	if (r == -ESRCH && pid != q->tid) {
+		mi->error[0] = '\0';
+		pid = q->tid;
+		r = follow_map_file(pid, &v, q->open, mi);
+	}
 	if (r == -ENOENT) {
 		/* The VMA was split or merged since the snapshot: bounds moved. */
 		r = locate(q, true, &pid, &v);
