@@ -31,7 +31,8 @@
  *                    called pthread_exit(); the last thread prints "ready"
  *   pid-reuse F1 F2  a child maps F1 at page 1 and exits at once; a second child gets
  *                    the same pid (clone3 set_tid) and maps F2 at page 1 at the same
- *                    address, then waits: "map=reuse pid=P addr=A"
+ *                    address, then waits: "map=reuse pid=P addr=A between=T" (T: UTC ns
+ *                    after the first exited, 20 ms before the second was made)
  *   stress S P T     for S seconds keep P processes alive, each with T threads that map
  *                    anonymous PROT_READ MAP_FIXED into a region of their own (then the
  *                    process exits and another is forked); "region tid=T start=A" per
@@ -209,6 +210,7 @@ static void pid_reuse(const char *f1, const char *f2)
 {
 	char *region = map_or_die(NULL, 4 * (size_t)page, PROT_NONE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "reserve");
+	struct timespec between;
 	pid_t first, second;
 	int status;
 
@@ -221,6 +223,9 @@ static void pid_reuse(const char *f1, const char *f2)
 	}
 	if (waitpid(first, &status, 0) != first || status)
 		exit(2);
+	clock_gettime(CLOCK_REALTIME, &between);
+	/* Past the RCU-delayed free that drops the old task's pid from set_event_pid. */
+	usleep(20000);
 	second = fork_with_pid(first);
 	if (second < 0) {
 		fprintf(stderr, "mapper: clone3 set_tid %d: %s\n", (int)first, strerror(errno));
@@ -229,8 +234,9 @@ static void pid_reuse(const char *f1, const char *f2)
 	if (second == 0) {
 		map_or_die(region + page, (size_t)page, PROT_READ | PROT_EXEC,
 			   MAP_PRIVATE | MAP_FIXED, open_or_die(f2), page, "second");
-		printf("map=reuse pid=%d addr=%lu\nready %d\n", (int)getpid(),
-		       (unsigned long)(region + page), (int)getpid());
+		printf("map=reuse pid=%d addr=%lu between=%lld%09ld\nready %d\n", (int)getpid(),
+		       (unsigned long)(region + page), (long long)between.tv_sec, between.tv_nsec,
+		       (int)getpid());
 		fflush(stdout);
 		wait_eof();
 		_exit(0);
