@@ -19,14 +19,8 @@
 /* ... and this much anonymous memory, PROT_READ|PROT_WRITE, untouched. */
 #define MMT_BENCH_ANON_LEN	(64 * 1024)
 
-/** mmt_bench_now() - CLOCK_MONOTONIC in ns. */
-static inline uint64_t mmt_bench_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+/* The workloads time themselves with the tracer's own clock. */
+#include "../include/clock.h"
 
 /**
  * mmt_bench_report() - write "@ns\n" to @path (nothing when @path is NULL)
@@ -46,6 +40,33 @@ static inline int mmt_bench_report(const char *path, uint64_t ns)
 		return -EIO;
 	}
 	return fclose(f) ? -errno : 0;
+}
+
+#include <unistd.h>
+
+/*
+ * mmt_bench_args() - the workloads' command line: "[-t TIMEFILE] ARG...".
+ * Sets *@timefile (NULL without -t); exits 2 with "usage: @usage" unless
+ * there are exactly @nargs arguments.
+ * Return: the index in @argv of the first argument.
+ */
+static inline int mmt_bench_args(int argc, char **argv, int nargs, const char *usage,
+				 const char **timefile)
+{
+	int c;
+
+	*timefile = NULL;
+	while ((c = getopt(argc, argv, "t:")) != -1) {
+		if (c != 't')
+			goto fail;
+		*timefile = optarg;
+	}
+	if (argc - optind != nargs)
+		goto fail;
+	return optind;
+fail:
+	fprintf(stderr, "usage: %s\n", usage);
+	exit(2);
 }
 
 /** mmt_bench_count() - parse a positive count, or exit 2 with a message. */

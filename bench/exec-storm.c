@@ -15,22 +15,15 @@
 
 int main(int argc, char **argv)
 {
-	const char *timefile = NULL;
+	const char *timefile;
 	unsigned long m, i;
 	uint64_t t0;
-	int c;
 
-	while ((c = getopt(argc, argv, "t:")) != -1) {
-		if (c != 't')
-			goto usage;
-		timefile = optarg;
-	}
-	if (argc - optind != 2)
-		goto usage;
-	m = mmt_bench_count(argv[optind], "M");
-	t0 = mmt_bench_now();
+	int arg = mmt_bench_args(argc, argv, 2, "exec-storm [-t TIMEFILE] M PROG", &timefile);
+	m = mmt_bench_count(argv[arg], "M");
+	t0 = mmt_mono_ns();
 	for (i = 0; i < m; i++) {
-		char *child_argv[] = { argv[optind + 1], NULL };
+		char *child_argv[] = { argv[arg + 1], NULL };
 		int status;
 		pid_t pid = fork();
 
@@ -48,12 +41,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (mmt_bench_report(timefile, mmt_bench_now() - t0) < 0) {
+	if (mmt_bench_report(timefile, mmt_mono_ns() - t0) < 0) {
 		perror(timefile);
 		return 1;
 	}
 	return 0;
-usage:
-	fprintf(stderr, "usage: exec-storm [-t TIMEFILE] M PROG\n");
-	return 2;
 }

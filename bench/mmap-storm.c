@@ -17,25 +17,19 @@
 
 int main(int argc, char **argv)
 {
-	const char *timefile = NULL;
+	const char *timefile;
 	unsigned long n, i;
 	uint64_t t0;
-	int fd, c;
+	int fd;
 
-	while ((c = getopt(argc, argv, "t:")) != -1) {
-		if (c != 't')
-			goto usage;
-		timefile = optarg;
-	}
-	if (argc - optind != 2)
-		goto usage;
-	n = mmt_bench_count(argv[optind], "N");
-	fd = open(argv[optind + 1], O_RDONLY | O_CLOEXEC);
+	int arg = mmt_bench_args(argc, argv, 2, "mmap-storm [-t TIMEFILE] N FILE", &timefile);
+	n = mmt_bench_count(argv[arg], "N");
+	fd = open(argv[arg + 1], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		perror(argv[optind + 1]);
+		perror(argv[arg + 1]);
 		return 1;
 	}
-	t0 = mmt_bench_now();
+	t0 = mmt_mono_ns();
 	for (i = 0; i < n; i++) {
 		void *f = mmap(NULL, MMT_BENCH_FILE_LEN, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
 		void *a = mmap(NULL, MMT_BENCH_ANON_LEN, PROT_READ | PROT_WRITE,
@@ -48,13 +42,10 @@ int main(int argc, char **argv)
 		munmap(f, MMT_BENCH_FILE_LEN);
 		munmap(a, MMT_BENCH_ANON_LEN);
 	}
-	if (mmt_bench_report(timefile, mmt_bench_now() - t0) < 0) {
+	if (mmt_bench_report(timefile, mmt_mono_ns() - t0) < 0) {
 		perror(timefile);
 		return 1;
 	}
 	close(fd);
 	return 0;
-usage:
-	fprintf(stderr, "usage: mmap-storm [-t TIMEFILE] N FILE\n");
-	return 2;
 }

@@ -41,24 +41,18 @@ static void *storm(void *arg)
 
 int main(int argc, char **argv)
 {
-	const char *timefile = NULL;
+	const char *timefile;
 	unsigned long nthreads, i;
 	pthread_t *tids;
 	uint64_t t0;
-	int c, bad = 0;
+	int bad = 0;
 
-	while ((c = getopt(argc, argv, "t:")) != -1) {
-		if (c != 't')
-			goto usage;
-		timefile = optarg;
-	}
-	if (argc - optind != 3)
-		goto usage;
-	nthreads = mmt_bench_count(argv[optind], "T");
-	rounds = mmt_bench_count(argv[optind + 1], "N");
-	fd = open(argv[optind + 2], O_RDONLY | O_CLOEXEC);
+	int arg = mmt_bench_args(argc, argv, 3, "thread-storm [-t TIMEFILE] T N FILE", &timefile);
+	nthreads = mmt_bench_count(argv[arg], "T");
+	rounds = mmt_bench_count(argv[arg + 1], "N");
+	fd = open(argv[arg + 2], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		perror(argv[optind + 2]);
+		perror(argv[arg + 2]);
 		return 1;
 	}
 	tids = calloc(nthreads, sizeof(*tids));
@@ -73,7 +67,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t0 = mmt_bench_now();
+	t0 = mmt_mono_ns();
 	pthread_barrier_wait(&start);
 	for (i = 0; i < nthreads; i++) {
 		void *ret;
@@ -81,7 +75,7 @@ int main(int argc, char **argv)
 		pthread_join(tids[i], &ret);
 		bad |= ret != NULL;
 	}
-	if (mmt_bench_report(timefile, mmt_bench_now() - t0) < 0) {
+	if (mmt_bench_report(timefile, mmt_mono_ns() - t0) < 0) {
 		perror(timefile);
 		return 1;
 	}
@@ -92,7 +86,4 @@ int main(int argc, char **argv)
 	free(tids);
 	close(fd);
 	return 0;
-usage:
-	fprintf(stderr, "usage: thread-storm [-t TIMEFILE] T N FILE\n");
-	return 2;
 }
