@@ -96,11 +96,20 @@ size_t mmt_emit_pending(const struct mmt_emit *e);
 /** mmt_emit_skipped() - records written without hashes because the queue was full. */
 uint64_t mmt_emit_skipped(const struct mmt_emit *e);
 
+/* What lost events: a full ring buffer, or a kprobe the kernel could not run. */
+enum mmt_lost_cause {
+	MMT_LOST_RING = 0,		/* per-CPU buffer full (@cpu says which) */
+	MMT_LOST_KPROBE,		/* do_mmap entries missed */
+	MMT_LOST_KRETPROBE,		/* do_mmap returns missed (out of instances) */
+};
+
 /**
- * mmt_emit_lost() - say that the kernel dropped @lost events on @cpu
+ * mmt_emit_lost() - say that the kernel dropped @lost events
+ * @cpu: the CPU (MMT_LOST_RING), else -1
  * Return: 0 or -errno.
  */
-int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
+int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		  uint64_t utc_ns);
 
 /**
  * mmt_emit_flush() - write the buffered whole lines
@@ -129,9 +138,12 @@ int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
 			      const struct mmt_hashes *h, const char *error);
 int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *r);
 int mmt_emit_text_exec_finish(struct mmt_emit *e, const struct mmt_hashes *h, const char *error);
-int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
+int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		       uint64_t utc_ns);
 int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *r);
-int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns);
+int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		       uint64_t utc_ns);
+const char *mmt_lost_cause_name(enum mmt_lost_cause cause);
 
 /**
  * mmt_format_utc() - RFC 3339 UTC with nanoseconds ("2026-11-25T08:00:00.123456789Z")

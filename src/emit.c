@@ -353,7 +353,17 @@ uint64_t mmt_emit_skipped(const struct mmt_emit *e)
 	return e->skipped;
 }
 
-int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
+const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
+{
+	switch (cause) {
+	case MMT_LOST_KPROBE: return "kprobe_missed";
+	case MMT_LOST_KRETPROBE: return "kretprobe_missed";
+	default: return "ring_buffer";
+	}
+}
+
+int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		  uint64_t utc_ns)
 {
 	size_t mark = e->len;
 	struct pending *p;
@@ -361,8 +371,8 @@ int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
 
 	if (e->err)
 		return e->err;
-	r = e->format == MMT_FORMAT_JSON ? mmt_emit_json_lost(e, lost, cpu, utc_ns)
-					 : mmt_emit_text_lost(e, lost, cpu, utc_ns);
+	r = e->format == MMT_FORMAT_JSON ? mmt_emit_json_lost(e, lost, cpu, cause, utc_ns)
+					 : mmt_emit_text_lost(e, lost, cpu, cause, utc_ns);
 	if (r < 0) {
 		e->len = mark;
 		return r;

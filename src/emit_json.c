@@ -423,7 +423,8 @@ int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *rec)
 	return r;
 }
 
-int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
+int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		       uint64_t utc_ns)
 {
 	struct json_object *o = json_object_new_object();
 	char utc[48];
@@ -435,8 +436,9 @@ int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_
 	r |= add_str(o, "event", "lost");
 	r |= add_str(o, "time", utc);
 	r |= add_u64(o, "timestamp", utc_ns);
-	r |= add_i64(o, "cpu", cpu);
+	r |= cpu >= 0 ? add_i64(o, "cpu", cpu) : add_null(o, "cpu");
 	r |= add_u64(o, "lost", lost);
+	r |= add_str(o, "cause", mmt_lost_cause_name(cause));
 	r = r ? -ENOMEM : emit_object(e, o);
 	json_object_put(o);
 	return r;

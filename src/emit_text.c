@@ -137,11 +137,15 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 	return r ? -ENOMEM : 0;
 }
 
-int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, uint64_t utc_ns)
+int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		       uint64_t utc_ns)
 {
 	char utc[48];
 
 	mmt_format_utc(utc, sizeof(utc), utc_ns);
+	if (cause != MMT_LOST_RING)
+		return mmt_emit_printf(e, "--- %s lost %" PRIu64 " events: %s ---\n", utc, lost,
+				       mmt_lost_cause_name(cause));
 	return mmt_emit_printf(e, "--- %s lost %" PRIu64 " events on cpu %d ---\n", utc, lost, cpu);
 }
 

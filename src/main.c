@@ -83,6 +83,7 @@ struct tracer {
 	int pids_alive;
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
 	uint64_t last_lost_poll;
+	uint64_t missed_entry, missed_ret;	/* kprobe misses reported so far */
 	int out_err;
 	bool tracing;		/* events were enabled */
 	struct mmt_threads *threads;
@@ -441,6 +442,23 @@ static int64_t mono_to_utc_offset(void)
 	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
 }
 
+/* Kprobe hits the kernel could not record, as lost records (kprobe backend). */
+static int report_missed(struct tracer *t, uint64_t now)
+{
+	uint64_t entry, ret, utc = (uint64_t)((int64_t)now + t->mono_to_utc);
+	int r = 0;
+
+	if (mmt_probe_missed(t->probe, &entry, &ret) < 0)
+		return 0;
+	if (entry > t->missed_entry)
+		r = mmt_emit_lost(t->emit, entry - t->missed_entry, -1, MMT_LOST_KPROBE, utc);
+	if (!r && ret > t->missed_ret)
+		r = mmt_emit_lost(t->emit, ret - t->missed_ret, -1, MMT_LOST_KRETPROBE, utc);
+	t->missed_entry = entry;
+	t->missed_ret = ret;
+	return r;
+}
+
 static int report_lost(struct tracer *t, bool force)
 {
 	uint64_t now = mmt_mono_ns(), cpu_lost[1024];
@@ -452,13 +470,17 @@ static int report_lost(struct tracer *t, bool force)
 	t->last_lost_poll = now;
 	if (n > 1024)
 		n = 1024;
+	r = report_missed(t, now);
+	if (r < 0)
+		return r;
 	lost = mmt_ring_update_lost(t->ring, cpu_lost);
 	if (lost <= 0)
 		return (int)lost;
 	for (c = 0; c < n; c++) {
 		if (!cpu_lost[c])
 			continue;
-		r = mmt_emit_lost(t->emit, cpu_lost[c], c, (uint64_t)((int64_t)now + t->mono_to_utc));
+		r = mmt_emit_lost(t->emit, cpu_lost[c], c, MMT_LOST_RING,
+				  (uint64_t)((int64_t)now + t->mono_to_utc));
 		if (r < 0)
 			return r;
 	}

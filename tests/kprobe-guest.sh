@@ -121,6 +121,8 @@ check "anonymous mappings with a file field" 0 \
 grep -q 'backend: kprobe' "$WORK/err" || fail "stderr does not name the kprobe backend"
 grep -q 'kprobe layout from btf:' "$WORK/err" || fail "stderr does not say where the offsets came from"
 grep -Eq ', 0 returns missed' "$WORK/err" || fail "summary lacks the missed returns (or some were missed)"
+check "kprobe lost records in a normal run" 0 \
+	"$(jq -c 'select(.event == "lost" and .cause != "ring_buffer")' "$WORK/out.json" | wc -l)"
 no_instance_of "$TRACER_PID"
 check "our kprobes after the run" 0 "$(ours)"
 
