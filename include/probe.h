@@ -25,6 +25,8 @@ struct mmt_probe;
  */
 #define MMT_GROUP_PREFIX	"mmaptrace_"
 #define MMT_LOCK_DIR		"/run/mmaptrace"
+/* Kernel buffer for all CPUs together unless --buffer-size says otherwise. */
+#define MMT_BUFFER_BUDGET_KB	(32 * 1024)
 
 enum mmt_backend {
 	MMT_BACKEND_AUTO = 0,
@@ -37,7 +39,7 @@ struct mmt_probe_opts {
 	bool follow;		/* -f: the kernel adds children to the pid filter */
 	bool all;		/* -a: no pid filter */
 	bool quiet;		/* -q: no notice of the kprobe layout used */
-	unsigned int buffer_kb;	/* per-CPU buffer size; 0 keeps the kernel default */
+	unsigned int buffer_kb;	/* per-CPU buffer size; 0: MMT_BUFFER_BUDGET_KB / CPUs */
 };
 
 /* An event the instance delivers, and what it means for the pairing. */

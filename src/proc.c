@@ -238,6 +238,13 @@ static int find_vma(pid_t pid, uint64_t addr, uint64_t ts, struct vma *v)
 		return -ESRCH;
 	if (!s->n)
 		return -ESRCH;
+	/*
+	 * Not in a snapshot younger than the event: the mapping was gone when
+	 * the snapshot was taken, and reading maps again cannot bring it back.
+	 * (So a storm of short-lived mappings costs one read of maps per
+	 * drain, not one per mapping: the read takes the process's mmap_lock,
+	 * which the storm itself contends for.)
+	 */
 	return snapshot_find(s, addr, v) ? 0 : -ENOENT;
 }
 
