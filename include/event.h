@@ -21,6 +21,7 @@ enum mmt_event_role {
 	MMT_ROLE_TASK_EXIT,	/* sched_process_exit: forget the thread */
 	MMT_ROLE_TASK_EXEC,	/* sched_process_exec: the thread's name and image changed */
 	MMT_ROLE_TASK_NEW,	/* task_newtask: a thread or process was created */
+	MMT_ROLE_TASK_RENAME,	/* task_rename: prctl(PR_SET_NAME) or a write to comm */
 };
 
 /* Bits of mmt_event.have: which optional fields the backend delivered. */
@@ -53,7 +54,7 @@ struct mmt_event {
 	/* task events */
 	pid_t child;		/* task_newtask: the new task's id */
 	uint64_t clone_flags;
-	char comm[16];		/* task_newtask: the new task's name; sched_process_exit */
+	char comm[16];		/* task_newtask: the new task's name; task_rename: the new name */
 };
 
 /* A paired mapping: the entry's arguments plus the return and its time. */

@@ -811,7 +811,8 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_lock(&h->lock);
 		w->current = NULL;
-		h->hashed_files++;
+		/* Files read: one refused (too large, not regular) is no hash done. */
+		h->hashed_files += nread > 0;
 		h->hashed_bytes += nread;
 		job_complete_locked(h, job, res, &out);
 		pthread_cond_broadcast(&h->done_cond);

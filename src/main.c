@@ -429,6 +429,10 @@ static int deliver(const struct mmt_event *ev, void *ctx)
 	case MMT_ROLE_TASK_EXEC:
 		mmt_task_cache_forget(t->tasks, ev->tid);
 		return mmt_threads_event(t->threads, ev);
+	case MMT_ROLE_TASK_RENAME:
+		/* Task details are read again at the next record: the name changed. */
+		mmt_task_cache_forget(t->tasks, ev->child ? ev->child : ev->tid);
+		return mmt_threads_event(t->threads, ev);
 	default:
 		return mmt_threads_event(t->threads, ev);
 	}

@@ -43,7 +43,7 @@ struct mmt_probe {
 	size_t nevents;
 	bool enabled;
 	struct mmt_kprobe *kprobe;	/* kprobe backend: the probes we created */
-	struct mmt_probe_event kprobe_events[5];
+	struct mmt_probe_event kprobe_events[6];
 };
 
 /* The syscall-tracepoint backend: what every kernel with ftrace syscalls has. */
@@ -53,6 +53,7 @@ static const struct mmt_probe_event tracepoint_events[] = {
 	{ "sched", "sched_process_exit", MMT_ROLE_TASK_EXIT },
 	{ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC },
 	{ "task", "task_newtask", MMT_ROLE_TASK_NEW },
+	{ "task", "task_rename", MMT_ROLE_TASK_RENAME },
 };
 
 static bool is_tracefs(const char *path)
@@ -303,6 +304,8 @@ static int kprobe_setup(struct mmt_probe *p, bool quiet)
 	e[3] = (struct mmt_probe_event){ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC };
 	/* Threads from processes, for records of threads gone before /proc was read. */
 	e[4] = (struct mmt_probe_event){ "task", "task_newtask", MMT_ROLE_TASK_NEW };
+	/* A process that renames itself is reported under its new name. */
+	e[5] = (struct mmt_probe_event){ "task", "task_rename", MMT_ROLE_TASK_RENAME };
 	p->backend = MMT_BACKEND_KPROBE;
 	p->events = p->kprobe_events;
 	p->nevents = sizeof(p->kprobe_events) / sizeof(p->kprobe_events[0]);

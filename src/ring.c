@@ -136,6 +136,8 @@ static int add_decoder(struct mmt_ring *ring, const struct mmt_probe_event *pe)
 	field_lookup(event, "common_pid", &d->pid);
 	d->comm.off = -1;
 	tf = tep_find_field(event, "comm");
+	if (!tf)
+		tf = tep_find_field(event, "newcomm");	/* task_rename */
 	if (tf && (tf->flags & TEP_FIELD_IS_ARRAY) && tf->size == 16)
 		d->comm.off = tf->offset;
 	for (i = 0; i < F_NR; i++)

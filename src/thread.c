@@ -86,6 +86,14 @@ int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 			t->have_comm = true;
 		}
 		return 0;
+	case MMT_ROLE_TASK_RENAME:
+		/* The event's pid is the renamed task (another task may write its comm). */
+		t = mmt_tidmap_get(th->map, ev->child ? ev->child : ev->tid);
+		if (t && (ev->have & MMT_HAVE_COMM)) {
+			memcpy(t->comm, ev->comm, sizeof(t->comm));
+			t->have_comm = true;
+		}
+		return 0;
 	case MMT_ROLE_TASK_EXEC:
 		/* A new name; and a thread that execs becomes its group leader. */
 		t = mmt_tidmap_get(th->map, ev->tid);

@@ -57,7 +57,8 @@ no_instance_of() {
 }
 
 # trace_mapper [MMAPTRACE OPTIONS] -- MAPPER ARGS: run the mapper under the
-# tracer; while the mapper waits, copy its /proc/PID/maps to $WORK/maps.
+# tracer; while the mapper waits, copy its /proc/PID/maps, cmdline and comm
+# to $WORK/maps, $WORK/cmdline and $WORK/comm.
 # Records in $WORK/out.json, mapper output in $WORK/res, tracer stderr in
 # $WORK/err; sets TRACER_PID, MAPPER_PID and TRACER_STATUS.
 trace_mapper() {
@@ -77,6 +78,8 @@ trace_mapper() {
 	MAPPER_PID=$(sed -n 's/^ready //p' "$WORK/res")
 	[ -n "$MAPPER_PID" ] || { cat "$WORK/err"; framework_fail "mapper did not start"; }
 	cp "/proc/$MAPPER_PID/maps" "$WORK/maps"
+	cat "/proc/$MAPPER_PID/cmdline" > "$WORK/cmdline"
+	cat "/proc/$MAPPER_PID/comm" > "$WORK/comm"
 	sleep 0.2	# let the tracer read the events while the mapper still lives
 	exec 9>&-
 	wait "$TRACER_PID"

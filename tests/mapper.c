@@ -24,9 +24,13 @@
  *                    PROT_READ|PROT_EXEC at page 0; prints "map=try errno=E" if that fails
  *   memfd FILE       copy FILE into a memfd and map that PROT_EXEC at page offset 1
  *   symlink-swap L F map L (a symlink) PROT_EXEC at page 1, then point L at F
- *   comm NAME FILE   set the thread's name (prctl) to NAME, then map FILE PROT_EXEC
- *   double-fork FILE a grandchild, re-parented when its parent exits at once, maps
- *                    FILE PROT_EXEC; it prints "ready", the first process waits too
+ *   comm NAME FILE [MS]  set the thread's name (prctl) to NAME, then map FILE
+ *                    PROT_EXEC; with MS, first sleep MS ms (so a tracer has surely
+ *                    seen ld.so's PROT_EXEC mappings under the old name)
+ *   double-fork FILE [reaper]  a grandchild, re-parented when its parent exits at
+ *                    once, maps FILE PROT_EXEC and prints "map=reparented ppid=P" (its
+ *                    new parent) and "ready"; the first process waits too (with
+ *                    "reaper", as a child subreaper: it becomes the new parent)
  *   leader-exit N M FILE  N threads map FILE M times each after the main thread has
  *                    called pthread_exit(); the last thread prints "ready"
  *   pid-reuse F1 F2  a child maps F1 at page 1 and exits at once; a second child gets
@@ -480,6 +484,8 @@ int main(int argc, char **argv)
 		if (symlink(argv[i + 2], tmp) || rename(tmp, argv[i + 1]))
 			return 2;
 	} else if (!strcmp(argv[i], "comm") && i + 2 < argc) {
+		if (i + 3 < argc)
+			usleep((useconds_t)atoi(argv[i + 3]) * 1000);
 		if (prctl(PR_SET_NAME, argv[i + 1]))
 			return 2;
 		map_exec(argv[i + 2]);
@@ -487,6 +493,9 @@ int main(int argc, char **argv)
 		int status;
 		pid_t pid;
 
+		if (i + 2 < argc && !strcmp(argv[i + 2], "reaper") &&
+		    prctl(PR_SET_CHILD_SUBREAPER, 1))
+			return 2;
 		fflush(stdout);
 		pid = fork();
 		if (pid == 0) {
@@ -497,7 +506,8 @@ int main(int argc, char **argv)
 				while (getppid() == middle)
 					usleep(1000);
 				map_exec(argv[i + 1]);
-				printf("ready %d\n", (int)getpid());
+				printf("map=reparented ppid=%d\nready %d\n", (int)getppid(),
+				       (int)getpid());
 				fflush(stdout);
 				wait_eof();
 			}
