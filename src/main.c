@@ -767,6 +767,10 @@ static void summary(struct tracer *t)
 		(unsigned long long)rs.events, (unsigned long long)ps.paired,
 		(unsigned long long)mmt_emit_records(t->emit), (unsigned long long)rs.lost,
 		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending), missed);
+	/* Never silent: sub-buffers that failed the sanity checks lost their events. */
+	if (rs.corrupt)
+		fprintf(stderr, "mmaptrace: %llu corrupt sub-buffers skipped\n",
+			(unsigned long long)rs.corrupt);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %ld KiB peak rss\n",
 			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
