@@ -65,4 +65,13 @@ struct mmt_mapping {
 	pid_t tid;
 };
 
+/* Largest errno the kernel returns in place of an address (MAX_ERRNO). */
+#define MMT_MAX_ERRNO	4095
+
+/** mmt_mapping_failed() - true if the mmap returned -errno, not an address. */
+static inline bool mmt_mapping_failed(const struct mmt_mapping *m)
+{
+	return m->ret < 0 && m->ret >= -MMT_MAX_ERRNO;
+}
+
 #endif /* MMT_EVENT_H */

@@ -20,8 +20,6 @@
 #include "host.h"
 #include "utf8.h"
 
-#define MAX_ERRNO 4095
-
 static int add(struct json_object *o, const char *key, struct json_object *v)
 {
 	/* On failure json-c has not taken @v: it is ours to free. */
@@ -146,11 +144,6 @@ static int add_str(struct json_object *o, const char *key, const char *s)
 	return add_bytes(o, key, s, s ? strlen(s) : 0);
 }
 
-static bool is_error(int64_t ret)
-{
-	return ret < 0 && ret >= -MAX_ERRNO;
-}
-
 static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 {
 	const struct mmt_event *en = &rec->map->enter;
@@ -196,7 +189,7 @@ static int add_mapping_fields(struct json_object *o, const struct mmt_record *re
 	const struct mmt_event *en = &m->enter;
 	int r = 0;
 
-	r |= add_u64(o, "addr", is_error(m->ret) ? en->addr : (uint64_t)m->ret);
+	r |= add_u64(o, "addr", mmt_mapping_failed(m) ? en->addr : (uint64_t)m->ret);
 	r |= add_u64(o, "len", en->len);
 	r |= add_u64(o, "prot", en->prot);
 	r |= add_u64(o, "mmap_flags", en->flags);
@@ -210,7 +203,7 @@ static int add_mapping_fields(struct json_object *o, const struct mmt_record *re
 	r |= (en->have & MMT_HAVE_VM_FLAGS) ? add_u64(o, "vm_flags", en->vm_flags)
 					    : add_null(o, "vm_flags");
 	r |= add_i64(o, "return_value", m->ret);
-	r |= add_str(o, "errno", is_error(m->ret) ? strerrorname_np((int)-m->ret) : NULL);
+	r |= add_str(o, "errno", mmt_mapping_failed(m) ? strerrorname_np((int)-m->ret) : NULL);
 	r |= add_str(o, "error", rec->error && *rec->error ? rec->error : NULL);
 	return r ? -ENOMEM : 0;
 }

@@ -20,8 +20,6 @@
 #include "emit.h"
 #include "hashcache.h"
 
-#define MAX_ERRNO 4095
-
 struct flag_name {
 	uint64_t bit;
 	const char *name;
@@ -123,7 +121,7 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 	else
 		r |= mmt_emit_printf(e, "-1");
 	r |= mmt_emit_printf(e, ", %#" PRIx64 ")", en->pgoff * (uint64_t)sysconf(_SC_PAGESIZE));
-	if (m->ret < 0 && m->ret >= -MAX_ERRNO)
+	if (mmt_mapping_failed(m))
 		r |= mmt_emit_printf(e, " = -1 %s (%s)", strerrorname_np((int)-m->ret),
 				     strerror((int)-m->ret));
 	else

@@ -325,7 +325,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 static bool wanted(const struct tracer *t, const struct mmt_mapping *m, bool *exec)
 {
 	const struct mmt_event *en = &m->enter;
-	bool ok = !(m->ret < 0 && m->ret >= -4095);
+	bool ok = !mmt_mapping_failed(m);
 
 	*exec = ok && (en->prot & PROT_EXEC) && !(en->flags & MAP_ANONYMOUS) &&
 		(!(en->have & MMT_HAVE_FD) || en->fd >= 0);
@@ -367,7 +367,7 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 	struct mmt_exec_info x = { 0 };
 	struct mmt_record rec = { 0 };
 	const struct mmt_thread *th;
-	bool exec, ok = !(m->ret < 0 && m->ret >= -4095);
+	bool exec, ok = !mmt_mapping_failed(m);
 	int r = 0;
 
 	if (!wanted(t, m, &exec))
