@@ -31,6 +31,42 @@ enum mmt_format {
 	MMT_FORMAT_TEXT,
 };
 
+/* Text-form timestamps, as strace's -t, -tt, -ttt. */
+enum mmt_time_format {
+	MMT_TIME_NONE = 0,		/* do_mmap lines bare; others RFC 3339 UTC */
+	MMT_TIME_SEC,			/* -t: local HH:MM:SS */
+	MMT_TIME_USEC,			/* -tt: local HH:MM:SS.uuuuuu */
+	MMT_TIME_EPOCH,			/* -ttt: seconds.uuuuuu since the epoch */
+};
+
+/* How lines look. Only the format matters to JSON, which is never cut. */
+struct mmt_emit_opts {
+	enum mmt_format format;
+	enum mmt_time_format time;	/* text: -t, -tt, -ttt */
+	bool fd_paths;			/* text: -y, "3</path>" where the fd is known */
+	size_t string_limit;		/* text: -s, bytes of a string shown; 0: all */
+};
+
+/* The periodic "stats" record and the summary on standard error. */
+struct mmt_stats {
+	uint64_t utc_ns;		/* when taken */
+	uint64_t elapsed_ns;		/* since tracing started */
+	uint64_t events;		/* read from the ring buffers */
+	uint64_t mappings;		/* entries paired with their returns */
+	uint64_t records;		/* lines written (records, not lost/stats) */
+	uint64_t filtered;		/* mappings dropped by --comm/--uid/--exclude-path */
+	uint64_t lost;			/* ring-buffer events the kernel dropped */
+	uint64_t missed;		/* kprobe + kretprobe misses (kprobe backend) */
+	uint64_t unpaired;		/* entries or returns without the other half */
+	uint64_t corrupt;		/* sub-buffers skipped by the sanity checks */
+	uint64_t pending;		/* records waiting for hashes */
+	uint64_t threads;		/* threads the reader keeps state for */
+	uint64_t hash_hits, hash_misses, hashed_files, hashed_bytes, hash_skipped;
+	uint64_t rss_kb;		/* resident set now */
+	uint64_t max_rss_kb;		/* its peak */
+	uint64_t cpu_user_us, cpu_system_us;	/* this process's CPU time */
+};
+
 /* What an mmap_exec record says beyond the mapping (Kunai's sections). */
 struct mmt_exec_info {
 	const struct mmt_host *host;
@@ -60,10 +96,26 @@ struct mmt_record {
 /**
  * mmt_emit_open() - an emitter on @fd
  * @fd: where lines go; the emitter does not close it
- * @format: JSON or text
+ * @opts: format and text options (copied)
  * Return: the emitter, freed by mmt_emit_close(); NULL + errno.
  */
-struct mmt_emit *mmt_emit_open(int fd, enum mmt_format format);
+struct mmt_emit *mmt_emit_open(int fd, const struct mmt_emit_opts *opts);
+
+/**
+ * mmt_emit_set_fd() - write to @fd from now on (SIGHUP: a rotated log)
+ *
+ * The whole lines buffered so far are written to the old fd first; records
+ * still waiting for hashes go to the new one. A write error on the old fd
+ * is forgotten: the new file starts clean. The caller closes the old fd.
+ * Return: 0, or the -errno of writing the old fd's last lines.
+ */
+int mmt_emit_set_fd(struct mmt_emit *e, int fd);
+
+/**
+ * mmt_emit_stats() - a "stats" line (in event order, like a lost line)
+ * Return: 0 or -errno.
+ */
+int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s);
 
 /**
  * mmt_emit_close() - flush and free; NULL is fine
@@ -143,6 +195,9 @@ int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost
 int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *r);
 int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
 		       uint64_t utc_ns);
+int mmt_emit_json_stats(struct mmt_emit *e, const struct mmt_stats *s);
+int mmt_emit_text_stats(struct mmt_emit *e, const struct mmt_stats *s);
+const struct mmt_emit_opts *mmt_emit_options(const struct mmt_emit *e);
 const char *mmt_lost_cause_name(enum mmt_lost_cause cause);
 
 /**

@@ -36,6 +36,12 @@ void mmt_pair_free(struct mmt_pair *pair);
  */
 int mmt_pair_feed(struct mmt_pair *pair, const struct mmt_event *ev, struct mmt_mapping *out);
 
+/**
+ * mmt_pair_sweep() - drop the pending entries of threads long gone (their
+ * exit events were lost); they count as orphan entries.
+ */
+void mmt_pair_sweep(struct mmt_pair *pair);
+
 /** mmt_pair_stats() - counters so far. */
 void mmt_pair_stats(const struct mmt_pair *pair, struct mmt_pair_stats *st);
 

@@ -40,6 +40,8 @@ struct mmt_probe_opts {
 	bool all;		/* -a: no pid filter */
 	bool quiet;		/* -q: no notice of the kprobe layout used */
 	unsigned int buffer_kb;	/* per-CPU buffer size; 0: MMT_BUFFER_BUDGET_KB / CPUs */
+	const char *const *comms;	/* --comm: only these task names (kernel filter) */
+	size_t ncomms;
 };
 
 /* An event the instance delivers, and what it means for the pairing. */

@@ -20,6 +20,8 @@ struct mmt_thread {
 	char comm[16];		/* raw bytes; valid if have_comm */
 	bool have_comm;
 	bool probed;		/* /proc was read since the last exec */
+	bool have_uid;		/* uid, euid were read from /proc */
+	uid_t uid, euid;
 	int err;		/* -errno of the last /proc read (-ENOENT: gone) */
 };
 
@@ -40,5 +42,14 @@ const struct mmt_thread *mmt_threads_get(struct mmt_threads *th, pid_t tid);
  * Return: 0 or -ENOMEM.
  */
 int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev);
+
+/**
+ * mmt_threads_sweep() - forget threads long gone (their exit events were lost)
+ * Return: entries removed.
+ */
+size_t mmt_threads_sweep(struct mmt_threads *th);
+
+/** mmt_threads_count() - threads the table holds. */
+size_t mmt_threads_count(const struct mmt_threads *th);
 
 #endif /* MMT_THREAD_H */

@@ -7,6 +7,7 @@
 #ifndef MMT_TIDMAP_H
 #define MMT_TIDMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,5 +41,19 @@ void mmt_tidmap_del(struct mmt_tidmap *map, pid_t tid);
 
 /** mmt_tidmap_count() - entries held. */
 size_t mmt_tidmap_count(const struct mmt_tidmap *map);
+
+/**
+ * mmt_tidmap_sweep() - remove the entries of threads that are gone
+ * @gone: true if @tid no longer exists
+ * An entry is removed when @gone says so at two sweeps in a row: a thread
+ * that died just now may still have events in the ring buffers, and its
+ * entry is what they need. So the map holds live threads, plus those that
+ * died since the sweep before, even when their exit events were lost.
+ * Return: entries removed; they are gone even if memory ran short.
+ */
+size_t mmt_tidmap_sweep(struct mmt_tidmap *map, bool (*gone)(pid_t tid));
+
+/** mmt_tid_gone() - the usual @gone: kill(tid, 0) says ESRCH. */
+bool mmt_tid_gone(pid_t tid);
 
 #endif /* MMT_TIDMAP_H */

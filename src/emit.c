@@ -27,7 +27,7 @@ struct pending {
 	char *text;			/* a whole line, or the head of a text mmap_exec line */
 	size_t len;
 	bool exec;			/* still to be finished with hashes */
-	bool lost;			/* a "lost" line, not a record */
+	bool lost;			/* a "lost" or "stats" line, not a record */
 	size_t cost;			/* bytes it holds, roughly, for the memory bound */
 	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
 	char error[MMT_HASH_ERROR_MAX];
@@ -41,6 +41,7 @@ struct mmt_emit {
 	struct json_object *json_obj;	/* the do_mmap object, refilled per record */
 	int fd;
 	enum mmt_format format;
+	struct mmt_emit_opts opts;
 	bool regular;		/* a regular file: can be cut back after ENOSPC */
 	char *buf;
 	size_t len, cap;
@@ -48,17 +49,40 @@ struct mmt_emit {
 	int err;		/* sticky: once a write failed, nothing more is written */
 };
 
-struct mmt_emit *mmt_emit_open(int fd, enum mmt_format format)
+static bool is_regular(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+struct mmt_emit *mmt_emit_open(int fd, const struct mmt_emit_opts *opts)
 {
 	struct mmt_emit *e = calloc(1, sizeof(*e));
-	struct stat st;
 
 	if (!e)
 		return NULL;
 	e->fd = fd;
-	e->format = format;
-	e->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	e->opts = *opts;
+	e->format = opts->format;
+	e->regular = is_regular(fd);
 	return e;
+}
+
+const struct mmt_emit_opts *mmt_emit_options(const struct mmt_emit *e)
+{
+	return &e->opts;
+}
+
+int mmt_emit_set_fd(struct mmt_emit *e, int fd)
+{
+	int r = mmt_emit_flush(e);
+
+	e->fd = fd;
+	e->regular = is_regular(fd);
+	e->err = 0;
+	e->len = 0;
+	return r;
 }
 
 int mmt_emit_append(struct mmt_emit *e, const char *s, size_t n)
@@ -119,8 +143,13 @@ int mmt_emit_flush(struct mmt_emit *e)
 
 	if (e->err)
 		return e->err;
+	/*
+	 * Where this write starts: the end, for an O_APPEND file (-A, or after
+	 * SIGHUP) as for one written from the start; never the offset of an
+	 * O_APPEND fd, which stays 0 and would cut the whole file.
+	 */
 	if (e->regular)
-		start = lseek(e->fd, 0, SEEK_CUR);
+		start = lseek(e->fd, 0, SEEK_END);
 	while (done < e->len) {
 		ssize_t n = write(e->fd, e->buf + done, e->len - done);
 
@@ -362,17 +391,14 @@ const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
 	}
 }
 
-int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
-		  uint64_t utc_ns)
+/*
+ * A line that is not a record (lost, stats), formatted since @mark with
+ * result @r: behind waiting records it waits too, so lines stay in order.
+ */
+static int notice_line(struct mmt_emit *e, size_t mark, int r)
 {
-	size_t mark = e->len;
 	struct pending *p;
-	int r;
 
-	if (e->err)
-		return e->err;
-	r = e->format == MMT_FORMAT_JSON ? mmt_emit_json_lost(e, lost, cpu, cause, utc_ns)
-					 : mmt_emit_text_lost(e, lost, cpu, cause, utc_ns);
 	if (r < 0) {
 		e->len = mark;
 		return r;
@@ -388,6 +414,28 @@ int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_caus
 		return p->text ? 0 : -ENOMEM;
 	}
 	return e->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
+}
+
+int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		  uint64_t utc_ns)
+{
+	size_t mark = e->len;
+
+	if (e->err)
+		return e->err;
+	return notice_line(e, mark, e->format == MMT_FORMAT_JSON ?
+			   mmt_emit_json_lost(e, lost, cpu, cause, utc_ns) :
+			   mmt_emit_text_lost(e, lost, cpu, cause, utc_ns));
+}
+
+int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s)
+{
+	size_t mark = e->len;
+
+	if (e->err)
+		return e->err;
+	return notice_line(e, mark, e->format == MMT_FORMAT_JSON ? mmt_emit_json_stats(e, s)
+								 : mmt_emit_text_stats(e, s));
 }
 
 uint64_t mmt_emit_records(const struct mmt_emit *e)

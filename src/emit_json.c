@@ -436,3 +436,41 @@ int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost
 	json_object_put(o);
 	return r;
 }
+
+/* The reader's health, every --stats-interval: what an operator graphs. */
+int mmt_emit_json_stats(struct mmt_emit *e, const struct mmt_stats *s)
+{
+	struct json_object *o = json_object_new_object();
+	char utc[48];
+	int r = 0;
+
+	if (!o)
+		return -ENOMEM;
+	mmt_format_utc(utc, sizeof(utc), s->utc_ns);
+	r |= add_str(o, "event", "stats");
+	r |= add_str(o, "time", utc);
+	r |= add_u64(o, "timestamp", s->utc_ns);
+	r |= add_u64(o, "elapsed_ns", s->elapsed_ns);
+	r |= add_u64(o, "events", s->events);
+	r |= add_u64(o, "mappings", s->mappings);
+	r |= add_u64(o, "records", s->records);
+	r |= add_u64(o, "filtered", s->filtered);
+	r |= add_u64(o, "lost", s->lost);
+	r |= add_u64(o, "missed", s->missed);
+	r |= add_u64(o, "unpaired", s->unpaired);
+	r |= add_u64(o, "corrupt", s->corrupt);
+	r |= add_u64(o, "pending", s->pending);
+	r |= add_u64(o, "threads", s->threads);
+	r |= add_u64(o, "hash_hits", s->hash_hits);
+	r |= add_u64(o, "hash_misses", s->hash_misses);
+	r |= add_u64(o, "hashed_files", s->hashed_files);
+	r |= add_u64(o, "hashed_bytes", s->hashed_bytes);
+	r |= add_u64(o, "hash_skipped", s->hash_skipped);
+	r |= add_u64(o, "rss_kb", s->rss_kb);
+	r |= add_u64(o, "max_rss_kb", s->max_rss_kb);
+	r |= add_u64(o, "cpu_user_us", s->cpu_user_us);
+	r |= add_u64(o, "cpu_system_us", s->cpu_system_us);
+	r = r ? -ENOMEM : emit_object(e, o);
+	json_object_put(o);
+	return r;
+}

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * strace-like text: "[pid 123] mmap(0x7f.., 8192, PROT_READ|PROT_EXEC,
- * MAP_PRIVATE|MAP_DENYWRITE, "/usr/lib/...", 0x1000) = 0x7f..". The file
- * stands where strace prints the fd; bytes that are not printable ASCII are
- * escaped as strace -x does (\n, \t, \", \\, \xNN), so a line is one line.
+ * MAP_PRIVATE|MAP_DENYWRITE, 3</usr/lib/...>, 0x1000) = 0x7f.." (with -y);
+ * -t, -tt, -ttt and -s as strace has them. Bytes that are not printable ASCII
+ * are escaped as strace -x does (\n, \t, \", \\, \xNN), so a line is one line.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Not in glibc's sys/mman.h; values from the kernel's uapi asm-generic/mman-common.h. */
@@ -76,28 +77,95 @@ static const char *map_type(uint64_t flags)
 	return NULL;
 }
 
-static int print_quoted(struct mmt_emit *e, const char *s)
+/*
+ * @s up to @n bytes, escaped as strace -x does; @delim (the closing quote
+ * or '>') is escaped too, so the field cannot be closed early.
+ */
+static int print_escaped(struct mmt_emit *e, const char *s, size_t n, char delim)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	char buf[8];
-	int r = mmt_emit_append(e, "\"", 1);
+	size_t i;
+	int r = 0;
 
-	for (; !r && *u; u++) {
-		switch (*u) {
+	for (i = 0; !r && i < n; i++) {
+		switch (u[i]) {
 		case '\n': r = mmt_emit_append(e, "\\n", 2); break;
 		case '\t': r = mmt_emit_append(e, "\\t", 2); break;
-		case '"': r = mmt_emit_append(e, "\\\"", 2); break;
 		case '\\': r = mmt_emit_append(e, "\\\\", 2); break;
 		default:
-			if (*u >= 0x20 && *u < 0x7f) {
-				r = mmt_emit_append(e, (const char *)u, 1);
+			if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != (unsigned char)delim) {
+				r = mmt_emit_append(e, (const char *)u + i, 1);
+			} else if (u[i] == '"') {
+				r = mmt_emit_append(e, "\\\"", 2);
 			} else {
-				snprintf(buf, sizeof(buf), "\\x%02x", *u);
+				snprintf(buf, sizeof(buf), "\\x%02x", u[i]);
 				r = mmt_emit_append(e, buf, 4);
 			}
 		}
 	}
-	return r ? r : mmt_emit_append(e, "\"", 1);
+	return r;
+}
+
+/* "string", or "strin"... past -s bytes, as strace prints a long string. */
+static int print_quoted(struct mmt_emit *e, const char *s)
+{
+	size_t n = strlen(s), limit = mmt_emit_options(e)->string_limit;
+	bool cut = limit && n > limit;
+	int r = mmt_emit_append(e, "\"", 1);
+
+	r = r ? r : print_escaped(e, s, cut ? limit : n, '"');
+	r = r ? r : mmt_emit_append(e, "\"", 1);
+	return r ? r : cut ? mmt_emit_append(e, "...", 3) : 0;
+}
+
+/*
+ * The time in front of a line: -t, -tt or -ttt as strace prints it; with
+ * none, RFC 3339 UTC if @always (lines that are not strace's), else nothing.
+ */
+static int print_time(struct mmt_emit *e, uint64_t utc_ns, bool always)
+{
+	time_t sec = (time_t)(utc_ns / 1000000000ULL);
+	unsigned long usec = (unsigned long)(utc_ns % 1000000000ULL / 1000);
+	char buf[48];
+	struct tm tm;
+
+	switch (mmt_emit_options(e)->time) {
+	case MMT_TIME_NONE:
+		if (!always)
+			return 0;
+		mmt_format_utc(buf, sizeof(buf), utc_ns);
+		return mmt_emit_printf(e, "%s ", buf);
+	case MMT_TIME_EPOCH:
+		return mmt_emit_printf(e, "%lld.%06lu ", (long long)sec, usec);
+	default:
+		if (!localtime_r(&sec, &tm) || !strftime(buf, sizeof(buf), "%H:%M:%S", &tm))
+			return -EINVAL;
+		if (mmt_emit_options(e)->time == MMT_TIME_SEC)
+			return mmt_emit_printf(e, "%s ", buf);
+		return mmt_emit_printf(e, "%s.%06lu ", buf, usec);
+	}
+}
+
+/*
+ * The fd argument: the number, as strace; "3</path>" with -y. The kprobe
+ * backend sees the file, not the descriptor: there the path stands in its
+ * place, quoted ("?" if it could not be resolved).
+ */
+static int print_fd(struct mmt_emit *e, const struct mmt_event *en, const char *path)
+{
+	int r;
+
+	if (en->flags & MAP_ANONYMOUS)
+		return mmt_emit_printf(e, "%d", (en->have & MMT_HAVE_FD) ? (int)en->fd : -1);
+	if (!(en->have & MMT_HAVE_FD))
+		return path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	r = mmt_emit_printf(e, "%d", (int)en->fd);
+	if (r || !path || !mmt_emit_options(e)->fd_paths)
+		return r;
+	r = mmt_emit_append(e, "<", 1);
+	r = r ? r : print_escaped(e, path, strlen(path), '>');
+	return r ? r : mmt_emit_append(e, ">", 1);
 }
 
 int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
@@ -108,18 +176,18 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 	uint64_t flags = en->flags & ~(uint64_t)MAP_TYPE;
 	int r = 0;
 
-	r |= mmt_emit_printf(e, "[pid %d] mmap(%#" PRIx64 ", %" PRIu64 ", ", (int)rec->tid,
-			     en->addr, en->len);
+	r |= mmt_emit_printf(e, "[pid %d] ", (int)rec->tid);
+	r |= print_time(e, rec->utc_ns, false);
+	/* strace's "NULL" for a null pointer; %#x prints 0 bare. */
+	if (en->addr)
+		r |= mmt_emit_printf(e, "mmap(%#" PRIx64 ", %" PRIu64 ", ", en->addr, en->len);
+	else
+		r |= mmt_emit_printf(e, "mmap(NULL, %" PRIu64 ", ", en->len);
 	r |= print_flags(e, en->prot, prot_names, NULL, "PROT_NONE");
 	r |= mmt_emit_printf(e, ", ");
 	r |= print_flags(e, flags, map_names, map_type(en->flags), "0");
 	r |= mmt_emit_printf(e, ", ");
-	if (path)
-		r |= print_quoted(e, path);
-	else if ((en->have & MMT_HAVE_FD) && !(en->flags & MAP_ANONYMOUS))
-		r |= mmt_emit_printf(e, "%d", (int)en->fd);
-	else
-		r |= mmt_emit_printf(e, "-1");
+	r |= print_fd(e, en, path);
 	r |= mmt_emit_printf(e, ", %#" PRIx64 ")", en->pgoff * (uint64_t)sysconf(_SC_PAGESIZE));
 	if (mmt_mapping_failed(m))
 		r |= mmt_emit_printf(e, " = -1 %s (%s)", strerrorname_np((int)-m->ret),
@@ -138,28 +206,44 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
 		       uint64_t utc_ns)
 {
-	char utc[48];
+	int r = mmt_emit_printf(e, "--- ");
 
-	mmt_format_utc(utc, sizeof(utc), utc_ns);
+	r |= print_time(e, utc_ns, true);
 	if (cause != MMT_LOST_RING)
-		return mmt_emit_printf(e, "--- %s lost %" PRIu64 " events: %s ---\n", utc, lost,
-				       mmt_lost_cause_name(cause));
-	return mmt_emit_printf(e, "--- %s lost %" PRIu64 " events on cpu %d ---\n", utc, lost, cpu);
+		r |= mmt_emit_printf(e, "lost %" PRIu64 " events: %s ---\n", lost,
+				     mmt_lost_cause_name(cause));
+	else
+		r |= mmt_emit_printf(e, "lost %" PRIu64 " events on cpu %d ---\n", lost, cpu);
+	return r ? -ENOMEM : 0;
+}
+
+int mmt_emit_text_stats(struct mmt_emit *e, const struct mmt_stats *s)
+{
+	int r = mmt_emit_printf(e, "--- ");
+
+	r |= print_time(e, s->utc_ns, true);
+	r |= mmt_emit_printf(e, "stats: %" PRIu64 " events, %" PRIu64 " mappings, %" PRIu64
+			     " records, %" PRIu64 " filtered, %" PRIu64 " lost, %" PRIu64
+			     " missed, %" PRIu64 " unpaired, %" PRIu64 " pending, %" PRIu64
+			     " threads, hash cache %" PRIu64 "/%" PRIu64 " hits, rss %" PRIu64
+			     " KiB ---\n", s->events, s->mappings, s->records, s->filtered,
+			     s->lost, s->missed, s->unpaired, s->pending, s->threads,
+			     s->hash_hits, s->hash_hits + s->hash_misses, s->rss_kb);
+	return r ? -ENOMEM : 0;
 }
 
 /*
- * mmap_exec: "TIME [pid TGID] COMM mmap_exec "PATH" sha256=SHORT magic=SHORT".
+ * mmap_exec: "TIME [pid TID] "COMM" mmap_exec "PATH" sha256=SHORT magic=SHORT".
  * The head is written when the event is read, the hashes when they are done.
  */
 int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	const char *path = rec->file ? rec->file->path : NULL;
-	char utc[48];
 	int r = 0;
 
-	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
+	r |= print_time(e, rec->utc_ns, true);
 	/* The thread, as in the do_mmap line ([pid TID], strace's convention). */
-	r |= mmt_emit_printf(e, "%s [pid %d] ", utc, (int)rec->tid);
+	r |= mmt_emit_printf(e, "[pid %d] ", (int)rec->tid);
 	r |= print_quoted(e, rec->comm ? rec->comm : "?");
 	r |= mmt_emit_printf(e, " mmap_exec ");
 	r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");

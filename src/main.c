@@ -9,14 +9,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -39,7 +42,10 @@
 #include "task.h"
 
 #define MAX_PIDS	256
+#define MAX_FILTERS	64
 #define LOST_POLL_NS	(100 * 1000000ULL)
+/* How often threads gone without an exit event (lost) are forgotten. */
+#define SWEEP_SECONDS	30
 #define DEFAULT_HASH_LIMIT	((off_t)256 << 20)
 #define HASH_CACHE_ENTRIES	4096
 #define TASK_CACHE_ENTRIES	4096
@@ -55,17 +61,31 @@ enum {
 	OPT_BUFFER_SIZE,
 	OPT_PRINT_PROBES,
 	OPT_HASH_LIMIT,
+	OPT_COMM,
+	OPT_UID,
+	OPT_EXCLUDE_PATH,
+	OPT_STATS_INTERVAL,
 };
 
 struct options {
 	unsigned int events;
-	enum mmt_format format;
+	struct mmt_emit_opts emit;
 	struct mmt_probe_opts probe;
 	const char *outfile;
+	bool append;		/* -A: never truncate the output file */
 	pid_t pids[MAX_PIDS];
 	int npids;
 	bool quiet;
 	off_t hash_limit;	/* larger files are not hashed */
+	uint64_t stats_ns;	/* --stats-interval; 0: no stats records */
+	const char *comms[MAX_FILTERS];	/* --comm */
+	size_t ncomms;
+	uid_t uids[MAX_FILTERS];	/* --uid */
+	size_t nuids;
+	const char *excludes[MAX_FILTERS];	/* --exclude-path globs */
+	size_t nexcludes;
+	char *lists[3 * MAX_FILTERS];	/* the copies comms point into */
+	size_t nlists;
 	char **argv;		/* CMD [ARGS], or NULL */
 };
 
@@ -76,6 +96,7 @@ struct tracer {
 	struct mmt_pair *pair;
 	struct mmt_emit *emit;
 	int sfd;
+	int out_fd;
 	pid_t child;
 	int child_status;
 	bool child_done;
@@ -91,6 +112,9 @@ struct tracer {
 	struct mmt_hasher *hasher;
 	struct mmt_host host;
 	uint64_t batch;		/* drains so far: Kunai's info.event.batch */
+	uint64_t filtered;	/* mappings dropped by --comm, --uid, --exclude-path */
+	uint64_t start_ns, last_stats, last_sweep;
+	uint64_t sweep_ns;	/* SWEEP_SECONDS, or MMAPTRACE_SWEEP_INTERVAL */
 };
 
 static void usage(FILE *f)
@@ -122,9 +146,21 @@ static void usage(FILE *f)
 "      --print-probes       print the do_mmap kprobe definitions for this kernel and\n"
 "                           exit (reads BTF only; changes nothing in tracefs)\n"
 "\n"
+"Filtering:\n"
+"      --comm=NAME[,NAME]   only tasks of these names (in the kernel where it can)\n"
+"      --uid=USER[,USER]    only tasks whose real or effective user is one of these\n"
+"      --exclude-path=GLOB  no records of files matching GLOB (repeatable)\n"
+"\n"
 "Output:\n"
-"  -o, --output=FILE        write records to FILE instead of standard output\n"
-"      --format=FORMAT      json (default) or text\n");
+"  -o, --output=FILE        write records to FILE instead of standard output;\n"
+"                           SIGHUP reopens it (log rotation)\n"
+"  -A, --append             append to FILE instead of truncating it\n"
+"      --format=FORMAT      json (default) or text\n"
+"      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
+"  -t                       text: time of day in front of each line; -tt with\n"
+"                           microseconds; -ttt seconds since the epoch\n"
+"  -y, --decode-fds         text: print the path with the fd, as 3</usr/lib/x.so>\n"
+"  -s, --string-limit=N     text: print at most N bytes of a string (default: all)\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -192,6 +228,79 @@ static int parse_pids(const char *s, struct options *o)
 	return r;
 }
 
+/* Keeps @s's copy for the options' lifetime; NULL + message on failure. */
+static char *keep_copy(struct options *o, const char *s)
+{
+	char *copy;
+
+	if (o->nlists == sizeof(o->lists) / sizeof(o->lists[0])) {
+		mmt_error("too many filter options");
+		return NULL;
+	}
+	copy = strdup(s);
+	if (!copy)
+		mmt_error("out of memory");
+	else
+		o->lists[o->nlists++] = copy;
+	return copy;
+}
+
+static int parse_comms(const char *s, struct options *o)
+{
+	char *copy = keep_copy(o, s), *tok, *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		/* The kernel keeps 15 bytes of a name: a longer one would never match. */
+		if (strlen(tok) > 15) {
+			mmt_error("--comm '%s' is longer than 15 bytes: task names never are", tok);
+			return -EINVAL;
+		}
+		if (o->ncomms == MAX_FILTERS) {
+			mmt_error("too many names in --comm (at most %d)", MAX_FILTERS);
+			return -E2BIG;
+		}
+		o->comms[o->ncomms++] = tok;
+	}
+	if (!o->ncomms) {
+		mmt_error("--comm needs a task name");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Numbers or user names, resolved now: a name is what the operator knows. */
+static int parse_uids(const char *s, struct options *o)
+{
+	char *copy = strdup(s), *tok, *save = NULL;
+	const struct passwd *pw;
+	unsigned long v;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save)) {
+		if (o->nuids == MAX_FILTERS) {
+			mmt_error("too many users in --uid (at most %d)", MAX_FILTERS);
+			r = -E2BIG;
+		} else if (parse_uint(tok, UINT_MAX - 1, &v) == 0) {
+			o->uids[o->nuids++] = (uid_t)v;
+		} else if ((pw = getpwnam(tok))) {
+			o->uids[o->nuids++] = pw->pw_uid;
+		} else {
+			mmt_error("invalid --uid '%s': not a number or a known user", tok);
+			r = -EINVAL;
+		}
+	}
+	if (!r && !o->nuids) {
+		mmt_error("--uid needs a user");
+		r = -EINVAL;
+	}
+	free(copy);
+	return r;
+}
+
 /* "64M" -> 67108864; K, M, G are powers of 1024. */
 static int parse_size(const char *s, off_t *out)
 {
@@ -232,6 +341,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 		{ "print-probes", no_argument, NULL, OPT_PRINT_PROBES },
 		{ "hash-limit", required_argument, NULL, OPT_HASH_LIMIT },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "uid", required_argument, NULL, OPT_UID },
+		{ "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
+		{ "append", no_argument, NULL, 'A' },
+		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "decode-fds", no_argument, NULL, 'y' },
+		{ "string-limit", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
@@ -240,7 +356,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->events = EV_DO_MMAP;
 	o->hash_limit = DEFAULT_HASH_LIMIT;
 	/* "+": stop at the first non-option, so CMD's own options stay CMD's. */
-	while ((c = getopt_long(argc, argv, "+hVqp:afe:o:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hVqp:afe:o:Atys:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -269,11 +385,57 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'o':
 			o->outfile = optarg;
 			break;
+		case 'A':
+			o->append = true;
+			break;
+		case 't':
+			if (o->emit.time == MMT_TIME_EPOCH) {
+				mmt_error("-t at most three times (-ttt)");
+				return -1;
+			}
+			o->emit.time++;
+			break;
+		case 'y':
+			o->emit.fd_paths = true;
+			break;
+		case 's':
+			if (parse_uint(optarg, INT_MAX, &v) < 0) {
+				mmt_error("invalid -s '%s' (bytes; 0: no limit)", optarg);
+				return -1;
+			}
+			o->emit.string_limit = v;
+			break;
+		case OPT_COMM:
+			if (parse_comms(optarg, o) < 0)
+				return -1;
+			break;
+		case OPT_UID:
+			if (parse_uids(optarg, o) < 0)
+				return -1;
+			break;
+		case OPT_EXCLUDE_PATH:
+			if (!*optarg) {
+				mmt_error("--exclude-path needs a pattern");
+				return -1;
+			}
+			if (o->nexcludes == MAX_FILTERS) {
+				mmt_error("too many --exclude-path (at most %d)", MAX_FILTERS);
+				return -1;
+			}
+			o->excludes[o->nexcludes++] = optarg;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_uint(optarg, 86400 * 365, &v) < 0 || v == 0) {
+				mmt_error("invalid --stats-interval '%s' (seconds, at least 1)", optarg);
+				return -1;
+			}
+			o->stats_ns = v * 1000000000ULL;
+			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "json")) {
-				o->format = MMT_FORMAT_JSON;
+				o->emit.format = MMT_FORMAT_JSON;
 			} else if (!strcmp(optarg, "text")) {
-				o->format = MMT_FORMAT_TEXT;
+				o->emit.format = MMT_FORMAT_TEXT;
 			} else {
 				mmt_error("invalid --format '%s' (json or text)", optarg);
 				return -1;
@@ -313,6 +475,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		o->argv = argv + optind;
+	if (o->append && !o->outfile) {
+		mmt_error("-A appends to the -o file: give -o FILE");
+		return -1;
+	}
+	o->probe.comms = o->comms;
+	o->probe.ncomms = o->ncomms;
+	if ((o->emit.time || o->emit.fd_paths || o->emit.string_limit) &&
+	    o->emit.format != MMT_FORMAT_TEXT) {
+		mmt_error("-t, -y and -s shape the text form: add --format text");
+		return -1;
+	}
 	if (!!o->argv + !!o->npids + o->probe.all != 1) {
 		mmt_error(o->argv || o->npids || o->probe.all ?
 			  "give only one of -- CMD, -p PID and -a" :
@@ -361,6 +534,42 @@ static void exec_info(struct tracer *t, const struct mmt_mapping *m, struct mmt_
 	}
 }
 
+/*
+ * --comm and --uid, from what the thread table knows, before any /proc
+ * read or hash for the record. A task whose name or user could not be
+ * learnt is kept: a process must not escape the trace by exiting quickly.
+ */
+static bool task_selected(const struct options *o, const struct mmt_thread *th)
+{
+	size_t i;
+	bool hit;
+
+	if (o->ncomms && th->have_comm) {
+		for (hit = false, i = 0; i < o->ncomms && !hit; i++)
+			hit = !strncmp(th->comm, o->comms[i], sizeof(th->comm));
+		if (!hit)
+			return false;
+	}
+	if (o->nuids && th->have_uid) {
+		for (hit = false, i = 0; i < o->nuids && !hit; i++)
+			hit = th->uid == o->uids[i] || th->euid == o->uids[i];
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+/* --exclude-path: fnmatch without flags, so '*' also matches '/'. */
+static bool path_excluded(const struct options *o, const char *path)
+{
+	size_t i;
+
+	for (i = 0; path && i < o->nexcludes; i++)
+		if (fnmatch(o->excludes[i], path, 0) == 0)
+			return true;
+	return false;
+}
+
 static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 {
 	struct mmt_map_info mi = { .fd = -1 };
@@ -376,6 +585,10 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 	th = mmt_threads_get(t->threads, m->tid);
 	if (!th)
 		return -ENOMEM;
+	if (!task_selected(t->opt, th)) {
+		t->filtered++;
+		return 0;
+	}
 	if (ok && !(m->enter.flags & MAP_ANONYMOUS)) {
 		struct mmt_file_id id = { m->enter.dev, m->enter.ino };
 		struct mmt_map_query q = {
@@ -388,6 +601,11 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 		};
 
 		mmt_proc_resolve(&q, &mi);
+		if (path_excluded(t->opt, mi.path)) {
+			t->filtered++;
+			mmt_proc_map_info_release(&mi);
+			return 0;
+		}
 	}
 	rec.backend = mmt_probe_backend_name(t->probe);
 	rec.utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
@@ -492,6 +710,85 @@ static int report_lost(struct tracer *t, bool force)
 	return 0;
 }
 
+/* Resident set now, from /proc/self/statm (pages); 0 if unreadable. */
+static uint64_t rss_kb(void)
+{
+	unsigned long long size, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static void collect_stats(struct tracer *t, struct mmt_stats *s)
+{
+	uint64_t now = mmt_mono_ns(), entry, ret;
+	struct mmt_ring_stats rs;
+	struct mmt_pair_stats ps;
+	struct mmt_hash_stats hs;
+	struct rusage ru;
+
+	memset(s, 0, sizeof(*s));
+	mmt_ring_stats(t->ring, &rs);
+	mmt_pair_stats(t->pair, &ps);
+	s->utc_ns = (uint64_t)((int64_t)now + t->mono_to_utc);
+	s->elapsed_ns = now - t->start_ns;
+	s->events = rs.events;
+	s->mappings = ps.paired;
+	s->records = mmt_emit_records(t->emit);
+	s->filtered = t->filtered;
+	s->lost = rs.lost;
+	s->unpaired = ps.orphan_exits + ps.orphan_entries + ps.pending;
+	s->corrupt = rs.corrupt;
+	s->pending = mmt_emit_pending(t->emit);
+	s->threads = mmt_threads_count(t->threads);
+	/* Kprobe hits the kernel dropped before the ring: a kretprobe out of instances. */
+	if (t->probe && mmt_probe_missed(t->probe, &entry, &ret) == 0)
+		s->missed = entry + ret;
+	if (t->hasher) {
+		mmt_hasher_stats(t->hasher, &hs);
+		s->hash_hits = hs.hits;
+		s->hash_misses = hs.misses;
+		s->hashed_files = hs.hashed_files;
+		s->hashed_bytes = hs.hashed_bytes;
+		s->hash_skipped = hs.skipped + mmt_emit_skipped(t->emit);
+	}
+	s->rss_kb = rss_kb();
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		/* The kernel updates maxrss lazily: never below what statm says now. */
+		s->max_rss_kb = (uint64_t)ru.ru_maxrss > s->rss_kb ? (uint64_t)ru.ru_maxrss : s->rss_kb;
+		s->cpu_user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+		s->cpu_system_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 +
+				   (uint64_t)ru.ru_stime.tv_usec;
+	}
+}
+
+/*
+ * Every --stats-interval a stats line (and one at the end); every sweep_ns
+ * the tables forget threads that died without an exit event (lost), so a
+ * run of days keeps to the threads that live.
+ */
+static int periodic(struct tracer *t, bool final)
+{
+	uint64_t now = mmt_mono_ns();
+	struct mmt_stats s;
+
+	if (now - t->last_sweep >= t->sweep_ns) {
+		t->last_sweep = now;
+		mmt_threads_sweep(t->threads);
+		mmt_pair_sweep(t->pair);
+	}
+	if (!t->opt->stats_ns || (!final && now - t->last_stats < t->opt->stats_ns))
+		return 0;
+	t->last_stats = now;
+	collect_stats(t, &s);
+	return mmt_emit_stats(t->emit, &s);
+}
+
 static int drain(struct tracer *t, bool final)
 {
 	int r;
@@ -500,6 +797,8 @@ static int drain(struct tracer *t, bool final)
 	r = mmt_ring_drain(t->ring, final, deliver, t);
 	if (r >= 0)
 		r = report_lost(t, final);
+	if (r >= 0)
+		r = periodic(t, final);
 	/* At the end, wait for the hashes of the last records. */
 	if (r >= 0)
 		r = mmt_emit_pump(t->emit, final);
@@ -526,6 +825,13 @@ static int spawn(struct tracer *t, char **argv, sigset_t *oldmask, int *go_fd, i
 		close(go[1]);
 		return mmt_perror(-errno, "pipe");
 	}
+	/*
+	 * With -f the run ends when the kernel's pid filter is empty, which is
+	 * when the last descendant is reaped. Orphans come to us, not to an
+	 * init that may never reap them (a container's), and we reap them.
+	 */
+	if (t->opt->probe.follow && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return mmt_perror(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -658,18 +964,45 @@ static void describe_backend(const struct tracer *t)
 		mmt_error("backend: kprobe (do_mmap)");
 }
 
+/*
+ * SIGHUP with -o: logrotate has moved the file away; write a new one at the
+ * same name. If that cannot be opened, the old file goes on (nothing lost).
+ */
+static void reopen_output(struct tracer *t)
+{
+	int fd = open(t->opt->outfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int r;
+
+	if (fd < 0) {
+		mmt_perror(-errno, "SIGHUP: cannot reopen %s; still writing to the old file",
+			   t->opt->outfile);
+		return;
+	}
+	r = mmt_emit_set_fd(t->emit, fd);
+	if (r < 0)
+		mmt_perror(r, "SIGHUP: the last lines for the old %s were not written",
+			   t->opt->outfile);
+	close(t->out_fd);
+	t->out_fd = fd;
+}
+
 /* Return: 1 when a stop signal arrived. */
 static int handle_signals(struct tracer *t)
 {
 	struct signalfd_siginfo si;
+	bool reopen = false;
 	int stop = 0;
 
 	while (read(t->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			reap_child(t);
+		else if (si.ssi_signo == SIGHUP && t->opt->outfile)
+			reopen = true;
 		else
 			stop = 1;
 	}
+	if (reopen && !stop)
+		reopen_output(t);
 	return stop;
 }
 
@@ -734,13 +1067,15 @@ static int open_output(const struct options *o, bool *created)
 	*created = false;
 	if (!o->outfile)
 		return STDOUT_FILENO;
-	fd = open(o->outfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = open(o->outfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (o->append ? O_APPEND : 0),
+		  0644);
 	if (fd >= 0) {
 		*created = true;
 		return fd;
 	}
+	/* -A: a service restarted keeps what it wrote before; and logrotate's copytruncate works. */
 	if (errno == EEXIST)
-		fd = open(o->outfile, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		fd = open(o->outfile, O_WRONLY | O_CLOEXEC | (o->append ? O_APPEND : O_TRUNC));
 	if (fd < 0)
 		return mmt_perror(-errno, "cannot open output file %s", o->outfile);
 	return fd;
@@ -748,43 +1083,47 @@ static int open_output(const struct options *o, bool *created)
 
 static void summary(struct tracer *t)
 {
-	struct mmt_ring_stats rs;
-	struct mmt_pair_stats ps;
 	uint64_t missed_entry, missed_ret;
 	char missed[96] = "";
-	struct rusage ru;
+	struct mmt_stats s;
 
 	if (!t->ring || !t->pair)
 		return;
-	mmt_ring_stats(t->ring, &rs);
-	mmt_pair_stats(t->pair, &ps);
-	/* Kprobe hits the kernel dropped before the ring: a kretprobe out of instances. */
+	collect_stats(t, &s);
 	if (t->probe && mmt_probe_missed(t->probe, &missed_entry, &missed_ret) == 0)
 		snprintf(missed, sizeof(missed), ", %llu returns missed, %llu entries missed",
 			 (unsigned long long)missed_ret, (unsigned long long)missed_entry);
 	fprintf(stderr, "mmaptrace: %llu events, %llu mappings, %llu records written, "
 		"%llu events lost, %llu unpaired%s\n",
-		(unsigned long long)rs.events, (unsigned long long)ps.paired,
-		(unsigned long long)mmt_emit_records(t->emit), (unsigned long long)rs.lost,
-		(unsigned long long)(ps.orphan_exits + ps.orphan_entries + ps.pending), missed);
+		(unsigned long long)s.events, (unsigned long long)s.mappings,
+		(unsigned long long)s.records, (unsigned long long)s.lost,
+		(unsigned long long)s.unpaired, missed);
+	if (s.filtered)
+		fprintf(stderr, "mmaptrace: %llu mappings filtered out\n",
+			(unsigned long long)s.filtered);
 	/* Never silent: sub-buffers that failed the sanity checks lost their events. */
-	if (rs.corrupt)
+	if (s.corrupt)
 		fprintf(stderr, "mmaptrace: %llu corrupt sub-buffers skipped\n",
-			(unsigned long long)rs.corrupt);
-	if (getrusage(RUSAGE_SELF, &ru) == 0)
-		fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %ld KiB peak rss\n",
-			ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-			ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
-	if (t->hasher) {
-		struct mmt_hash_stats hs;
-
-		mmt_hasher_stats(t->hasher, &hs);
+			(unsigned long long)s.corrupt);
+	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",
+		s.cpu_user_us / 1e6, s.cpu_system_us / 1e6, (unsigned long long)s.max_rss_kb);
+	if (t->hasher)
 		fprintf(stderr, "mmaptrace: hash cache: %llu hits, %llu misses, %llu files hashed "
 			"(%llu bytes), %llu records without hashes (queue full)\n",
-			(unsigned long long)hs.hits, (unsigned long long)hs.misses,
-			(unsigned long long)hs.hashed_files, (unsigned long long)hs.hashed_bytes,
-			(unsigned long long)(hs.skipped + mmt_emit_skipped(t->emit)));
-	}
+			(unsigned long long)s.hash_hits, (unsigned long long)s.hash_misses,
+			(unsigned long long)s.hashed_files, (unsigned long long)s.hashed_bytes,
+			(unsigned long long)s.hash_skipped);
+}
+
+/* MMAPTRACE_SWEEP_INTERVAL (seconds) for tests and tuning; else SWEEP_SECONDS. */
+static unsigned long sweep_interval(void)
+{
+	const char *env = getenv("MMAPTRACE_SWEEP_INTERVAL");
+	unsigned long v;
+
+	if (env && parse_uint(env, 86400, &v) == 0 && v > 0)
+		return v;
+	return SWEEP_SECONDS;
 }
 
 static int exit_status(const struct tracer *t, int err)
@@ -831,6 +1170,7 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 	if (r < 0)
 		goto out_child;
 	t->tracing = true;
+	t->start_ns = t->last_stats = t->last_sweep = mmt_mono_ns();
 	describe_backend(t);
 	if (t->opt->argv) {
 		r = release_child(t, go_fd, status_fd);
@@ -865,22 +1205,28 @@ int main(int argc, char **argv)
 	static struct tracer t;
 	bool mounted = false, created = false;
 	sigset_t oldmask;
-	int out_fd, r, i;
+	int r, i;
 
 	r = parse_options(argc, argv, &opt);
-	if (r)
-		return r > 0 ? 0 : 1;
+	if (r) {
+		r = r > 0 ? 0 : 1;
+		goto out_options;
+	}
 	t.opt = &opt;
 	t.sfd = -1;
+	t.sweep_ns = sweep_interval() * 1000000000ULL;
 	for (i = 0; i < MAX_PIDS; i++)
 		t.pidfds[i] = -1;
 	if (geteuid() != 0) {
 		mmt_error("must run as root: tracefs and other processes' /proc entries need it");
-		return 1;
+		r = 1;
+		goto out_options;
 	}
-	out_fd = open_output(&opt, &created);
-	if (out_fd < 0)
-		return 1;
+	t.out_fd = open_output(&opt, &created);
+	if (t.out_fd < 0) {
+		r = 1;
+		goto out_options;
+	}
 	r = setup_signals(&t, &oldmask);
 	if (r < 0)
 		goto out_output;
@@ -892,7 +1238,7 @@ int main(int argc, char **argv)
 	t.pair = mmt_pair_new();
 	t.threads = mmt_threads_new();
 	t.tasks = mmt_task_cache_new(TASK_CACHE_ENTRIES);
-	t.emit = mmt_emit_open(out_fd, opt.format);
+	t.emit = mmt_emit_open(t.out_fd, &opt.emit);
 	if (!t.pair || !t.threads || !t.tasks || !t.emit) {
 		r = mmt_perror(-ENOMEM, "setup");
 		goto out_free;
@@ -904,7 +1250,6 @@ int main(int argc, char **argv)
 	    !(t.hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_EMIT_MAX_PENDING, opt.hash_limit))) {
 		r = mmt_perror(errno ? -errno : -ENOMEM,
 			       "cannot start the hashing thread (or load libmagic's database)");
-		r = mmt_perror(-ENOMEM, "setup");
 		goto out_free;
 	}
 	r = trace(&t, &oldmask);
@@ -929,11 +1274,16 @@ out_output:
 	/* A run that never started tracing leaves no empty output file behind. */
 	if (created && !t.tracing)
 		unlink(opt.outfile);
-	if (out_fd != STDOUT_FILENO)
-		close(out_fd);
+	if (t.out_fd != STDOUT_FILENO)
+		close(t.out_fd);
 	if (r == -ENOEXEC)
-		return 127;
-	if (t.out_err == -EPIPE)
-		return exit_status(&t, 0);
-	return exit_status(&t, t.out_err ? t.out_err : r);
+		r = 127;
+	else if (t.out_err == -EPIPE)
+		r = exit_status(&t, 0);
+	else
+		r = exit_status(&t, t.out_err ? t.out_err : r);
+out_options:
+	for (i = 0; i < (int)opt.nlists; i++)
+		free(opt.lists[i]);
+	return r;
 }

@@ -74,6 +74,11 @@ int mmt_pair_feed(struct mmt_pair *p, const struct mmt_event *ev, struct mmt_map
 	}
 }
 
+void mmt_pair_sweep(struct mmt_pair *p)
+{
+	p->st.orphan_entries += mmt_tidmap_sweep(p->pending, mmt_tid_gone);
+}
+
 void mmt_pair_stats(const struct mmt_pair *p, struct mmt_pair_stats *st)
 {
 	*st = p->st;

@@ -240,6 +240,83 @@ static unsigned int default_buffer_kb(struct tracefs_instance *inst)
 	return kb;
 }
 
+/*
+ * Every thread of this process (the reader, the hashing worker): their own
+ * mappings would feed back into the trace, and a hashing worker that maps
+ * memory per file would make events of its own without end.
+ */
+static int notrace_self(struct mmt_probe *p)
+{
+	struct dirent *de;
+	char buf[sizeof(de->d_name) + 2];
+	DIR *dir;
+	int r = 0;
+
+	dir = opendir("/proc/self/task");
+	if (!dir)
+		return mmt_perror(-errno, "cannot list /proc/self/task");
+	while (!r && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(buf, sizeof(buf), "%s ", de->d_name);
+		if (tracefs_instance_file_append(p->inst, "set_event_notrace_pid", buf) < 0)
+			r = mmt_perror(errno ? -errno : -EIO, "cannot add %s to "
+				       "set_event_notrace_pid", de->d_name);
+	}
+	closedir(dir);
+	return r;
+}
+
+/* Appends ' || COMM == "NAME"' for each name; false if a name cannot be quoted. */
+static bool comm_filter(const struct mmt_probe_opts *opts, char *buf, size_t size)
+{
+	size_t i, len = 0;
+	int n;
+
+	for (i = 0; i < opts->ncomms; i++) {
+		/* The filter parser has no escapes: such a name is matched in user space only. */
+		if (strpbrk(opts->comms[i], "\"\\"))
+			return false;
+		n = snprintf(buf + len, size - len, "%sCOMM == \"%s\"", i ? " || " : "",
+			     opts->comms[i]);
+		if (n < 0 || (size_t)n >= size - len)
+			return false;
+		len += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * --comm in the kernel: events of other tasks never reach the buffers, only
+ * on the mapping events (the task events keep the thread table whole).
+ * Where the kernel refuses, main.c's own check is the filter; say so.
+ */
+static int set_comm_filter(struct mmt_probe *p, const struct mmt_probe_opts *opts)
+{
+	char filter[4096], path[256];
+	size_t i;
+
+	if (!opts->ncomms)
+		return 0;
+	if (!comm_filter(opts, filter, sizeof(filter)))
+		goto user_space;
+	for (i = 0; i < p->nevents; i++) {
+		const struct mmt_probe_event *e = &p->events[i];
+
+		if (e->role != MMT_ROLE_MMAP_ENTER && e->role != MMT_ROLE_MMAP_EXIT)
+			continue;
+		snprintf(path, sizeof(path), "events/%s/%s/filter", e->system, e->name);
+		if (tracefs_instance_file_write(p->inst, path, filter) < 0)
+			goto user_space;
+	}
+	return 0;
+user_space:
+	if (!opts->quiet)
+		mmt_error("--comm: the kernel did not take the filter; names are matched "
+			  "in user space");
+	return 0;
+}
+
 static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 {
 	unsigned int kb;
@@ -269,12 +346,11 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 		return mmt_perror(-errno, "cannot enable option event-fork");
 	/* The tool's own mappings are never traced, even with -a. */
 	if (opts->all && tracefs_file_exists(p->inst, "set_event_notrace_pid")) {
-		snprintf(buf, sizeof(buf), "%d", (int)getpid());
-		r = write_file(p->inst, "set_event_notrace_pid", buf);
+		r = notrace_self(p);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return set_comm_filter(p, opts);
 }
 
 /* Makes the probes; on failure a message has been printed. */

@@ -486,8 +486,9 @@ void mmt_proc_map_info_release(struct mmt_map_info *mi)
 	mi->fd = -1;
 }
 
-int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16])
+int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16], struct mmt_proc_ids *ids)
 {
+	unsigned int uid, euid;
 	char path[64], buf[512];
 	const char *open_paren, *close_paren;
 	ssize_t n;
@@ -497,6 +498,7 @@ int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16])
 
 	*tgid = 0;
 	comm[0] = '\0';
+	ids->have_uid = false;
 	/* stat, not status: status escapes the name, stat has the raw bytes. */
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -521,9 +523,17 @@ int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16])
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	while (fgets(buf, sizeof(buf), f))
+	/* Tgid comes before Uid: stop at Uid. */
+	while (fgets(buf, sizeof(buf), f)) {
 		if (sscanf(buf, "Tgid: %d", tgid) == 1)
+			continue;
+		if (sscanf(buf, "Uid: %u %u", &uid, &euid) == 2) {
+			ids->uid = (uid_t)uid;
+			ids->euid = (uid_t)euid;
+			ids->have_uid = true;
 			break;
+		}
+	}
 	fclose(f);
 	return 0;
 }

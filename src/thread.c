@@ -37,15 +37,21 @@ void mmt_threads_free(struct mmt_threads *th)
 /* Read /proc; what the task events taught stays when /proc has nothing. */
 static void probe_proc(struct mmt_thread *t, pid_t tid)
 {
+	struct mmt_proc_ids ids;
 	char comm[16];
 	pid_t tgid;
 
 	t->probed = true;
-	t->err = mmt_proc_thread(tid, &tgid, comm);
+	t->err = mmt_proc_thread(tid, &tgid, comm, &ids);
 	if (t->err < 0)
 		return;
 	if (tgid)
 		t->tgid = tgid;
+	if (ids.have_uid) {
+		t->uid = ids.uid;
+		t->euid = ids.euid;
+		t->have_uid = true;
+	}
 	if (comm[0]) {
 		memcpy(t->comm, comm, sizeof(comm));
 		t->have_comm = true;
@@ -64,23 +70,29 @@ const struct mmt_thread *mmt_threads_get(struct mmt_threads *th, pid_t tid)
 int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 {
 	const struct mmt_thread *creator;
-	struct mmt_thread *t;
+	struct mmt_thread *t, ids;
 	pid_t tgid;
 
 	switch (ev->role) {
 	case MMT_ROLE_TASK_NEW:
-		tgid = ev->child;
-		if (ev->clone_flags & CLONE_THREAD) {
-			creator = mmt_threads_get(th, ev->tid);
-			if (!creator)
-				return -ENOMEM;
-			tgid = creator->tgid;
-		}
+		/*
+		 * A child has its creator's credentials until it execs a setuid
+		 * file or calls setuid(): so a child gone before /proc could be
+		 * read still has a user for --uid.
+		 */
+		creator = mmt_threads_get(th, ev->tid);
+		if (!creator)
+			return -ENOMEM;
+		tgid = (ev->clone_flags & CLONE_THREAD) ? creator->tgid : ev->child;
+		ids = *creator;
 		t = mmt_tidmap_put(th->map, ev->child, NULL);
 		if (!t)
 			return -ENOMEM;
 		memset(t, 0, sizeof(*t));
 		t->tgid = tgid;
+		t->have_uid = ids.have_uid;
+		t->uid = ids.uid;
+		t->euid = ids.euid;
 		if (ev->have & MMT_HAVE_COMM) {
 			memcpy(t->comm, ev->comm, sizeof(t->comm));
 			t->have_comm = true;
@@ -106,4 +118,14 @@ int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 	default:
 		return 0;
 	}
+}
+
+size_t mmt_threads_sweep(struct mmt_threads *th)
+{
+	return mmt_tidmap_sweep(th->map, mmt_tid_gone);
+}
+
+size_t mmt_threads_count(const struct mmt_threads *th)
+{
+	return mmt_tidmap_count(th->map);
 }

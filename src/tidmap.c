@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tidmap.h"
 
-/* Slot layout: a pid_t key (0 = empty: tid 0 is the idle task, never traced), then the value. */
+/*
+ * Slot layout: a pid_t key (0 = empty: tid 0 is the idle task, never traced),
+ * a pid_t-sized mark (found gone at the last sweep), then the value.
+ */
 struct mmt_tidmap {
 	unsigned char *slots;
 	size_t slot_size;
@@ -25,6 +29,11 @@ static size_t home(const struct mmt_tidmap *m, pid_t tid)
 static pid_t *key_at(const struct mmt_tidmap *m, size_t i)
 {
 	return (pid_t *)(m->slots + i * m->slot_size);
+}
+
+static pid_t *mark_at(const struct mmt_tidmap *m, size_t i)
+{
+	return key_at(m, i) + 1;
 }
 
 static void *value_at(const struct mmt_tidmap *m, size_t i)
@@ -118,6 +127,7 @@ void *mmt_tidmap_put(struct mmt_tidmap *m, pid_t tid, int *created)
 	}
 	i = free_slot(m, tid);
 	*key_at(m, i) = tid;
+	*mark_at(m, i) = 0;
 	memset(value_at(m, i), 0, m->value_size);
 	m->used++;
 	if (created)
@@ -151,4 +161,33 @@ void mmt_tidmap_del(struct mmt_tidmap *m, pid_t tid)
 size_t mmt_tidmap_count(const struct mmt_tidmap *m)
 {
 	return m->used;
+}
+
+bool mmt_tid_gone(pid_t tid)
+{
+	/* kill() takes any thread's id; ESRCH once it is reaped. */
+	return kill(tid, 0) < 0 && errno == ESRCH;
+}
+
+size_t mmt_tidmap_sweep(struct mmt_tidmap *m, bool (*gone)(pid_t tid))
+{
+	size_t i, n = 0, removed = 0;
+	pid_t *doomed;
+
+	doomed = malloc(m->used * sizeof(*doomed) + 1);
+	for (i = 0; i <= m->mask; i++) {
+		if (!*key_at(m, i))
+			continue;
+		if (!gone(*key_at(m, i)))
+			*mark_at(m, i) = 0;
+		else if (!*mark_at(m, i))
+			*mark_at(m, i) = 1;
+		else if (doomed)
+			doomed[n++] = *key_at(m, i);
+	}
+	/* Deleting shifts slots: remove after the scan, not during it. */
+	for (i = 0; i < n; i++, removed++)
+		mmt_tidmap_del(m, doomed[i]);
+	free(doomed);
+	return removed;
 }

@@ -4,8 +4,8 @@
  * arbitrary bytes (what a traced process can name its files and threads).
  * Input: PATH \0 COMM. Each record must come out as exactly one line; the
  * JSON line must parse and give the bytes back (the string itself when they
- * are UTF-8, else "<key>_hex"); the text line must be printable ASCII whose
- * quoted path unescapes to the bytes.
+ * are UTF-8, else "<key>_hex"); the text line (with -y) must be printable
+ * ASCII whose "3<path>" unescapes to the bytes.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,7 +32,8 @@ static size_t emit_one(enum mmt_format fmt, const char *path, const char *comm)
 
 	if (fd < 0)
 		abort();
-	e = mmt_emit_open(fd, fmt);
+	/* Text with -y: the path follows the fd in <...>, escaped. */
+	e = mmt_emit_open(fd, &(struct mmt_emit_opts){ .format = fmt, .fd_paths = true });
 	m.enter.addr = 0x7f0000000000;
 	m.enter.len = 4096;
 	m.enter.prot = PROT_READ | PROT_EXEC;
@@ -90,7 +91,7 @@ static void check_bytes(struct json_object *o, const char *key, const char *want
 
 static void check_text(size_t n, const char *path)
 {
-	const char *p = strchr(out, '"'), *w = path;
+	const char *p = strstr(out, ", 3<"), *w = path;
 	size_t i;
 
 	for (i = 0; i + 1 < n; i++)
@@ -98,7 +99,7 @@ static void check_text(size_t n, const char *path)
 			abort();
 	if (!p)
 		abort();
-	for (p++; *p != '"'; p++, w++) {
+	for (p += 4; *p != '>'; p++, w++) {
 		unsigned int c = (unsigned char)*p;
 
 		if (c == '\\') {
