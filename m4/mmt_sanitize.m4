@@ -7,4 +7,5 @@ AC_DEFUN([MMT_SANITIZE], [
 	AS_IF([test "x$enable_sanitizers" = xyes],
 		[SAN_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"])
 	AC_SUBST([SAN_CFLAGS])
+	AM_CONDITIONAL([MMT_SANITIZERS], [test "x$enable_sanitizers" = xyes])
 ])
