@@ -401,14 +401,31 @@ static bool split_line(char *line, char **group, char **event)
 	return true;
 }
 
+/*
+ * kprobe_events' text; "" when it is empty. libtracefs returns NULL for an
+ * empty file, with a stale errno: on a host where no tool has made a probe
+ * yet (every fresh boot) that is not an error.
+ */
+static char *read_kprobe_events(int *err)
+{
+	char *buf;
+
+	errno = 0;
+	buf = tracefs_instance_file_read(NULL, "kprobe_events", NULL);
+	if (!buf && tracefs_file_exists(NULL, "kprobe_events"))
+		buf = strdup("");
+	*err = buf ? 0 : errno ? -errno : -ENOENT;
+	return buf;
+}
+
 int mmt_kprobe_remove_group(const char *group)
 {
-	char *buf = tracefs_instance_file_read(NULL, "kprobe_events", NULL);
-	char *line, *save = NULL, *g, *e;
+	char *line, *save = NULL, *g, *e, *buf;
 	int removed = 0, r;
 
+	buf = read_kprobe_events(&r);
 	if (!buf)
-		return errno ? -errno : -ENOENT;
+		return r;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!split_line(line, &g, &e) || strcmp(g, group))
 			continue;
@@ -434,13 +451,14 @@ void mmt_kprobe_groups_free(char **groups)
 
 int mmt_kprobe_list_groups(const char *prefix, char ***groups)
 {
-	char *buf = tracefs_instance_file_read(NULL, "kprobe_events", NULL);
-	char *line, *save = NULL, *g, *e, **v, **tmp;
+	char *line, *save = NULL, *g, *e, **v, **tmp, *buf;
 	size_t n = 0, i;
+	int r;
 
 	*groups = NULL;
+	buf = read_kprobe_events(&r);
 	if (!buf)
-		return errno ? -errno : -ENOENT;
+		return r;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		goto out_nomem;

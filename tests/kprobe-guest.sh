@@ -16,6 +16,18 @@ MMAPTRACE=$WORK/${MMAPTRACE##*/}
 MAPPER=$WORK/${MAPPER##*/}
 ours() { grep -c '^[pr][0-9]*:mmaptrace_' "$TRACEFS/kprobe_events"; }
 
+# A fresh boot: kprobe_events is empty (libtracefs reads that as NULL), and
+# the kprobe backend must still be chosen.
+if [ ! -s "$TRACEFS/kprobe_events" ]; then
+	"$MMAPTRACE" --backend kprobe -o "$WORK/out.json" -- true 2> "$WORK/err"
+	check "empty kprobe_events: --backend kprobe status" 0 "$?"
+	grep -q 'backend: kprobe' "$WORK/err" && ok "empty kprobe_events: kprobe backend" ||
+		fail "empty kprobe_events: $(cat "$WORK/err")"
+	check "empty kprobe_events: empty again after the run" 0 "$(wc -c < "$TRACEFS/kprobe_events")"
+else
+	fail "kprobe_events not empty at boot: $(cat "$TRACEFS/kprobe_events")"
+fi
+
 # Another tool's probe on the same function: it must work beside ours and survive us.
 other='p:othertool/do_mmap_other do_mmap'
 echo "$other" >> "$TRACEFS/kprobe_events" || framework_fail "cannot add $other"
