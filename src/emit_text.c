@@ -17,6 +17,7 @@
 #define PROT_SEM 0x8
 #endif
 
+#include "alert.h"
 #include "emit.h"
 #include "hashcache.h"
 
@@ -100,6 +101,20 @@ static int print_quoted(struct mmt_emit *e, const char *s)
 	return r ? r : mmt_emit_append(e, "\"", 1);
 }
 
+/* " alerts=write_exec,anon_exec", or nothing. */
+static int print_alerts(struct mmt_emit *e, unsigned int alerts)
+{
+	unsigned int bit;
+	int r = 0;
+
+	for (bit = 1; bit & MMT_ALERT_ALL; bit <<= 1)
+		if (alerts & bit) {
+			r |= mmt_emit_printf(e, "%s%s", alerts & (bit - 1) ? "," : " alerts=",
+					     mmt_alert_name(bit));
+		}
+	return r ? -ENOMEM : 0;
+}
+
 int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	const struct mmt_mapping *m = rec->map;
@@ -126,6 +141,7 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 				     strerror((int)-m->ret));
 	else
 		r |= mmt_emit_printf(e, " = %#" PRIx64, (uint64_t)m->ret);
+	r |= print_alerts(e, rec->alerts);
 	if (rec->error && *rec->error) {
 		r |= mmt_emit_printf(e, " <");
 		r |= mmt_emit_printf(e, "%s", rec->error);
@@ -148,12 +164,14 @@ int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost
 }
 
 /*
- * mmap_exec: "TIME [pid TGID] COMM mmap_exec "PATH" sha256=SHORT magic=SHORT".
+ * mmap_exec: "TIME [pid TGID] COMM mmap_exec "PATH" sha256=SHORT magic=SHORT";
+ * mprotect_exec: "... mprotect_exec ADDR LEN PROT (was PROT) "PATH"|anonymous ...".
  * The head is written when the event is read, the hashes when they are done.
  */
 int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	const char *path = rec->file ? rec->file->path : NULL;
+	const struct mmt_event *en = &rec->map->enter;
 	char utc[48];
 	int r = 0;
 
@@ -161,8 +179,22 @@ int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *rec)
 	/* The thread, as in the do_mmap line ([pid TID], strace's convention). */
 	r |= mmt_emit_printf(e, "%s [pid %d] ", utc, (int)rec->tid);
 	r |= print_quoted(e, rec->comm ? rec->comm : "?");
-	r |= mmt_emit_printf(e, " mmap_exec ");
-	r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	r |= mmt_emit_printf(e, " %s ", rec->event);
+	if (!strcmp(rec->event, "mprotect_exec")) {
+		r |= mmt_emit_printf(e, "%#" PRIx64 " %" PRIu64 " ", en->addr, en->len);
+		r |= print_flags(e, en->prot, prot_names, NULL, "PROT_NONE");
+		r |= mmt_emit_printf(e, " (was ");
+		r |= rec->prev_prot >= 0 ? print_flags(e, (uint64_t)rec->prev_prot, prot_names, NULL,
+							"PROT_NONE") : mmt_emit_printf(e, "?");
+		r |= mmt_emit_printf(e, ") ");
+		if (rec->file && rec->file->anon)
+			r |= mmt_emit_printf(e, "anonymous");
+		else
+			r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	} else {
+		r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	}
+	r |= print_alerts(e, rec->alerts);
 	return r ? -ENOMEM : 0;
 }
 
