@@ -52,6 +52,8 @@
  *                    ("mprotect=wx")
  *   memfd-mprotect F copy F into a memfd, map it PROT_READ at page 0, then mprotect it
  *                    PROT_READ|PROT_EXEC: the fileless loader's way ("mprotect=memfd")
+ *   loaders FILE     exec FILE, then jit, then memfd-mprotect FILE: one process for the
+ *                    guest kernels, where each process costs seconds
  *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
  *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
  * After the mappings it prints "ready PID" and waits for EOF on stdin
@@ -133,6 +135,23 @@ static void jit(void)
 		if (!i && mprotect(code, (size_t)page, PROT_READ | PROT_WRITE))
 			exit(2);
 	}
+}
+
+static int open_or_die(const char *path);
+static void copy_fd(int in, int out);
+
+/* The fileless loader's way: a memfd mapped read-only, then made executable. */
+static void memfd_mprotect(const char *path)
+{
+	int in = open_or_die(path), fd = memfd_create("loader", MFD_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		exit(2);
+	copy_fd(in, fd);
+	close(in);
+	p = map_or_die(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, fd, 0, "memfd");
+	mprotect_or_die(p, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ, "memfd");
 }
 
 static int open_or_die(const char *path)
@@ -528,14 +547,11 @@ int main(int argc, char **argv)
 		mprotect_or_die(p, (size_t)page, PROT_READ | PROT_WRITE | PROT_EXEC,
 				PROT_READ | PROT_WRITE, "wx");
 	} else if (!strcmp(argv[i], "memfd-mprotect") && i + 1 < argc) {
-		int in = open_or_die(argv[i + 1]), fd = memfd_create("loader", MFD_CLOEXEC);
-		void *p;
-
-		if (fd < 0)
-			return 2;
-		copy_fd(in, fd);
-		p = map_or_die(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, fd, 0, "memfd");
-		mprotect_or_die(p, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ, "memfd");
+		memfd_mprotect(argv[i + 1]);
+	} else if (!strcmp(argv[i], "loaders") && i + 1 < argc) {
+		map_exec(argv[i + 1]);
+		jit();
+		memfd_mprotect(argv[i + 1]);
 	} else if (!strcmp(argv[i], "unlinked") && i + 1 < argc) {
 		int fd = open_or_die(argv[i + 1]);
 
