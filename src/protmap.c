@@ -130,8 +130,11 @@ int mmt_protmap_set(struct mmt_protmap *pm, pid_t tgid, uint64_t start, uint64_t
 		;
 	if (j < p->n && p->r[j].start < end)
 		p->r[j].start = end;
-	memmove(p->r + i, p->r + j, (p->n - j) * sizeof(*p->r));
-	p->n -= j - i;
+	/* Not with nothing to move: p->r is still NULL for a new process. */
+	if (j > i) {
+		memmove(p->r + i, p->r + j, (p->n - j) * sizeof(*p->r));
+		p->n -= j - i;
+	}
 	if (p->n == MMT_PROTMAP_RANGES) {
 		/* Full: forget the lowest range rather than refuse the newest. */
 		memmove(p->r, p->r + 1, (p->n - 1) * sizeof(*p->r));
