@@ -551,8 +551,8 @@ static int track_mapping(struct tracer *t, const struct mmt_mapping *m)
 	th = mmt_threads_get(t->threads, m->tid);
 	if (!th)
 		return -ENOMEM;
-	return mmt_protmap_set(t->protmap, th->tgid ? th->tgid : m->tid, (uint64_t)m->ret, m->enter.len,
-			       (unsigned int)m->enter.prot);
+	return mmt_protmap_set(t->protmap, th->tgid ? th->tgid : m->tid, (uint64_t)m->ret,
+			       m->enter.len, (unsigned int)m->enter.prot);
 }
 
 static int deliver(const struct mmt_event *ev, void *ctx)
