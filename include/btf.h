@@ -2,7 +2,7 @@
 #ifndef MMT_BTF_H
 #define MMT_BTF_H
 
-/* Kernel layout needed by the do_mmap kprobe */
+/* Kernel layout needed by the do_mmap and mprotect_fixup kprobes */
 
 /**
  * struct mmt_btf_layout - where do_mmap's arguments and the fields we dereference live
@@ -26,6 +26,13 @@
  * @size_i_ino: size in bytes of struct inode.i_ino; 0 if unknown
  * @size_s_dev: size in bytes of struct super_block.s_dev; 0 if unknown
  * @size_f_flags: size in bytes of struct file.f_flags; 0 if unknown
+ * @mp_arg_vma: 1-based $argN of mprotect_fixup()'s @vma; 0 if mprotect_fixup is not in the BTF
+ *	(then the kprobe backend watches mprotect through the syscall tracepoints)
+ * @mp_arg_start: likewise for start
+ * @mp_arg_end: likewise for end
+ * @mp_arg_newflags: likewise for newflags
+ * @off_vma_vm_flags: byte offset of struct vm_area_struct.vm_flags; -1 if unknown
+ * @off_vma_vm_file: byte offset of struct vm_area_struct.vm_file; -1 if unknown
  * @source: where the values came from, e.g. "btf:/sys/kernel/btf/vmlinux" or "fallback:6.1";
  *	points to static storage, never freed by the caller
  */
@@ -35,6 +42,8 @@ struct mmt_btf_layout {
 	int off_inode_ctime_sec, off_inode_ctime_nsec;
 	int size_ctime_sec, size_ctime_nsec;
 	int size_i_ino, size_s_dev, size_f_flags;
+	int mp_arg_vma, mp_arg_start, mp_arg_end, mp_arg_newflags;
+	int off_vma_vm_flags, off_vma_vm_file;
 	const char *source;
 };
 

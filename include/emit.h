@@ -79,9 +79,9 @@ struct mmt_exec_info {
 	const char *hash_error;		/* with no job: why */
 };
 
-/* Everything one output line says about a mapping. */
+/* Everything one output line says about a mapping (or an mprotect). */
 struct mmt_record {
-	const char *event;		/* "do_mmap" or "mmap_exec" */
+	const char *event;		/* "do_mmap", "mmap_exec" or "mprotect_exec" */
 	const char *backend;		/* "tracepoint" or "kprobe" */
 	uint64_t utc_ns;		/* event time, ns since the epoch (UTC) */
 	pid_t pid;			/* thread group id; 0: unknown (JSON null) */
@@ -90,7 +90,10 @@ struct mmt_record {
 	const struct mmt_mapping *map;
 	const struct mmt_map_info *file;
 	const char *error;		/* NULL or why something is missing */
-	struct mmt_exec_info *exec;	/* mmap_exec only, else NULL */
+	struct mmt_exec_info *exec;	/* mmap_exec and mprotect_exec only, else NULL */
+	unsigned int alerts;		/* MMT_ALERT_* bits (alert.h) */
+	/* mprotect_exec: map->enter has addr, len, prot; map->ret is 0 */
+	int64_t prev_prot;		/* PROT_* before the call; -1: unknown */
 };
 
 /**

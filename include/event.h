@@ -22,6 +22,8 @@ enum mmt_event_role {
 	MMT_ROLE_TASK_EXEC,	/* sched_process_exec: the thread's name and image changed */
 	MMT_ROLE_TASK_NEW,	/* task_newtask: a thread or process was created */
 	MMT_ROLE_TASK_RENAME,	/* task_rename: prctl(PR_SET_NAME) or a write to comm */
+	MMT_ROLE_MPROT_ENTER,	/* sys_enter_(pkey_)mprotect or mprotect_fixup kprobe */
+	MMT_ROLE_MPROT_EXIT,	/* sys_exit_(pkey_)mprotect or mprotect_fixup kretprobe */
 };
 
 /* Bits of mmt_event.have: which optional fields the backend delivered. */
@@ -34,6 +36,7 @@ enum {
 	MMT_HAVE_FFLAGS		= 1u << 5,
 	MMT_HAVE_VM_FLAGS	= 1u << 6,
 	MMT_HAVE_COMM		= 1u << 7,
+	MMT_HAVE_PREV_PROT	= 1u << 8,	/* mprotect_fixup: the VMA's protection before */
 };
 
 /* One decoded event, as the ring reader hands it on (entry or return). */
@@ -43,8 +46,8 @@ struct mmt_event {
 	enum mmt_event_role role;
 	pid_t tid;		/* common_pid */
 	unsigned int have;	/* MMT_HAVE_* */
-	/* entry fields */
-	uint64_t addr, len, prot, flags, pgoff;
+	/* entry fields; for an mprotect: addr, len, prot (and prev_prot) */
+	uint64_t addr, len, prot, flags, pgoff, prev_prot;
 	int64_t fd;
 	uint64_t file, ino, ctime_sec, ctime_nsec, vm_flags;
 	uint64_t dev;		/* user-space dev_t encoding, as stat's st_dev */
@@ -57,7 +60,10 @@ struct mmt_event {
 	char comm[16];		/* task_newtask: the new task's name; task_rename: the new name */
 };
 
-/* A paired mapping: the entry's arguments plus the return and its time. */
+/*
+ * A paired mapping: the entry's arguments plus the return and its time; or,
+ * with enter.role MMT_ROLE_MPROT_ENTER, a paired mprotect (ret 0 or -errno).
+ */
 struct mmt_mapping {
 	struct mmt_event enter;
 	uint64_t ts_exit;

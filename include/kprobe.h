@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The do_mmap kprobe and kretprobe: their definitions, built from the kernel
+ * The do_mmap kprobe and kretprobe (and mprotect_fixup's, where the layout
+ * has it): their definitions, built from the kernel
  * layout (btf.c), their creation and removal in kprobe_events, and their
  * missed-hit counts from kprobe_profile.
  */
@@ -14,8 +15,18 @@
 
 struct mmt_kprobe;
 
-/* The probed function */
+/* The probed functions */
 #define MMT_KPROBE_FUNC		"do_mmap"
+#define MMT_KPROBE_MPROTECT_FUNC	"mprotect_fixup"
+
+/*
+ * The filter of the mprotect_fixup entry in the instance: only a change that
+ * makes a VMA executable, or executable memory writable, is recorded
+ * (VM_EXEC 0x4, VM_WRITE 0x2), so that the ld.so's RELRO mprotect() calls
+ * cost no event.
+ */
+#define MMT_KPROBE_MPROTECT_FILTER \
+	"newflags & 4 && (!(oldflags & 4) || (newflags & 2 && !(oldflags & 2)))"
 
 /* Environment: a BTF file to read instead of MMT_BTF_VMLINUX, or "none" to use the fallback */
 #define MMT_KPROBE_BTF_ENV	"MMAPTRACE_BTF"
@@ -66,7 +77,7 @@ int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f);
 int mmt_kprobe_print(const struct mmt_kprobe *k, FILE *f);
 
 /**
- * mmt_kprobe_create() - add the kprobe and the kretprobe to kprobe_events
+ * mmt_kprobe_create() - add the kprobes and kretprobes to kprobe_events
  * @k: the definitions
  *
  * They are created disabled everywhere; enable them in an instance only.
@@ -90,6 +101,17 @@ int mmt_kprobe_destroy(struct mmt_kprobe *k);
 const char *mmt_kprobe_group(const struct mmt_kprobe *k);
 const char *mmt_kprobe_entry_event(const struct mmt_kprobe *k);
 const char *mmt_kprobe_return_event(const struct mmt_kprobe *k);
+
+/**
+ * mmt_kprobe_has_mprotect() - whether mprotect_fixup is probed too
+ * @k: the definitions
+ *
+ * False when the layout lacks mprotect_fixup's arguments or the vma's offsets.
+ * Return: true if mmt_kprobe_create() adds the mprotect_fixup pair.
+ */
+bool mmt_kprobe_has_mprotect(const struct mmt_kprobe *k);
+const char *mmt_kprobe_mprotect_entry_event(const struct mmt_kprobe *k);
+const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k);
 
 /**
  * mmt_kprobe_missed() - hits the kernel could not record, from kprobe_profile

@@ -30,8 +30,8 @@ void mmt_pair_free(struct mmt_pair *pair);
 /**
  * mmt_pair_feed() - hand one event to the pairing
  * @pair: the table
- * @ev: an event of role MMAP_ENTER, MMAP_EXIT or TASK_EXIT
- * @out: filled when a return completes a pair
+ * @ev: an event of role MMAP_ENTER, MMAP_EXIT, MPROT_ENTER, MPROT_EXIT or TASK_EXIT
+ * @out: filled when a return completes a pair (out->enter.role says of which call)
  * Return: 1 if @out holds a completed mapping, 0 if not, -ENOMEM.
  */
 int mmt_pair_feed(struct mmt_pair *pair, const struct mmt_event *ev, struct mmt_mapping *out);

@@ -39,6 +39,7 @@ struct mmt_probe_opts {
 	bool follow;		/* -f: the kernel adds children to the pid filter */
 	bool all;		/* -a: no pid filter */
 	bool quiet;		/* -q: no notice of the kprobe layout used */
+	bool mprotect;		/* also the mprotect events (mprotect_exec) */
 	unsigned int buffer_kb;	/* per-CPU buffer size; 0: MMT_BUFFER_BUDGET_KB / CPUs */
 	const char *const *comms;	/* --comm: only these task names (kernel filter) */
 	size_t ncomms;
@@ -49,6 +50,7 @@ struct mmt_probe_event {
 	const char *system;
 	const char *name;
 	enum mmt_event_role role;
+	const char *filter;	/* written to the event's filter in the instance, or NULL */
 };
 
 /**
@@ -126,6 +128,14 @@ struct tracefs_instance *mmt_probe_instance(const struct mmt_probe *probe);
 const struct mmt_probe_event *mmt_probe_events(const struct mmt_probe *probe, size_t *n);
 const char *mmt_probe_backend_name(const struct mmt_probe *probe);
 enum mmt_backend mmt_probe_backend(const struct mmt_probe *probe);
+
+/**
+ * mmt_probe_mprotect_prev() - whether mprotect events carry the previous protection
+ * @probe: the probe
+ * Return: true with the mprotect_fixup kprobe (the kernel's vma flags), false
+ * with the syscall tracepoints (mmt_event.prev_prot unset).
+ */
+bool mmt_probe_mprotect_prev(const struct mmt_probe *probe);
 
 /**
  * mmt_probe_missed() - probe hits the kernel could not record (kprobe backend)

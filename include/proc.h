@@ -24,6 +24,10 @@ struct mmt_map_info {
 	int64_t ctime_sec, ctime_nsec;
 	bool have_fflags;
 	uint32_t f_flags;	/* the open file's flags, from fdinfo */
+	bool have_fs;		/* with query.fs: nlink, fs_type, fs_flags are known */
+	uint64_t nlink;		/* the file's link count: 0 for a deleted file or a memfd */
+	uint64_t fs_type;	/* statfs f_type of its filesystem (TMPFS_MAGIC...) */
+	uint64_t fs_flags;	/* statfs f_flags of its mount (ST_NOEXEC...) */
 	char error[160];	/* "" or what could not be resolved */
 	int fd;			/* with query.open: the mapped object, read-only; else -1 */
 	char open_error[128];	/* with query.open and no fd: why not */
@@ -40,6 +44,9 @@ struct mmt_map_query {
 	int64_t fd;		/* the fd argument, or -1: for the open flags */
 	const struct mmt_file_id *want;	/* the kernel's identity of the file, or NULL */
 	bool open;		/* also open the mapped object for reading (hashing) */
+	bool fs;		/* also learn the file's link count and filesystem (alerts) */
+	bool range;		/* an mprotect()ed range, not a mapping just made: any file
+				   offset fits, and an anonymous VMA is an answer (mi->anon) */
 };
 
 /**
@@ -58,6 +65,24 @@ struct mmt_map_query {
  * Return: 0 if resolved (or anonymous), -errno if not.
  */
 int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi);
+
+/**
+ * mmt_proc_prot_before() - the protection of an address in a snapshot older than @ts
+ * @pid: the process
+ * @addr: the address
+ * @ts: CLOCK_MONOTONIC ns: only a snapshot of /proc/PID/maps taken before this counts
+ * @prot: set to the PROT_* bits the VMA had then
+ *
+ * Reads nothing: only a snapshot that mmt_proc_resolve() already took answers.
+ * Return: 0, or -ENOENT if no such snapshot holds @addr.
+ */
+int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot);
+
+/**
+ * mmt_proc_forget() - drop the maps snapshot of @pid (it called execve: a new address space)
+ * @pid: the process
+ */
+void mmt_proc_forget(pid_t pid);
 
 /** mmt_proc_map_info_release() - free what mmt_proc_resolve() allocated; closes fd if >= 0. */
 void mmt_proc_map_info_release(struct mmt_map_info *mi);

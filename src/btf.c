@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * btf.c - do_mmap argument positions and struct offsets from the kernel's BTF
+ * btf.c - do_mmap and mprotect_fixup argument positions and struct offsets from BTF
  *
  * A minimal reader of the raw BTF format (see linux/btf.h): it indexes the type section
  * once, then looks up one FUNC and a few struct members by name. No libbpf, because we
@@ -46,6 +46,8 @@ static void layout_init(struct mmt_btf_layout *out)
 	out->off_sb_s_dev = -1;
 	out->off_inode_ctime_sec = -1;
 	out->off_inode_ctime_nsec = -1;
+	out->off_vma_vm_flags = -1;
+	out->off_vma_vm_file = -1;
 }
 
 /* sysfs reports a size for /sys/kernel/btf/vmlinux, but read to EOF to not depend on it */
@@ -373,21 +375,16 @@ found:
 	out->size_ctime_nsec = btf_type_size(btf, nsec_type);
 }
 
-static int find_do_mmap_args(const struct btf *btf, struct mmt_btf_layout *out)
+struct param_slot {
+	const char *name;
+	size_t field;	/* offsetof() the int in struct mmt_btf_layout */
+};
+
+/* Sets each slot's field to the 1-based position of the parameter of that name. */
+static int find_args(const struct btf *btf, const char *func_name, const struct param_slot *slots,
+		     size_t nslots, struct mmt_btf_layout *out)
 {
-	static const struct {
-		const char *name;
-		size_t field;
-	} params[] = {
-		{ "file", offsetof(struct mmt_btf_layout, arg_file) },
-		{ "addr", offsetof(struct mmt_btf_layout, arg_addr) },
-		{ "len", offsetof(struct mmt_btf_layout, arg_len) },
-		{ "prot", offsetof(struct mmt_btf_layout, arg_prot) },
-		{ "flags", offsetof(struct mmt_btf_layout, arg_flags) },
-		{ "vm_flags", offsetof(struct mmt_btf_layout, arg_vm_flags) },
-		{ "pgoff", offsetof(struct mmt_btf_layout, arg_pgoff) },
-	};
-	const struct btf_type *func = btf_find_func(btf, "do_mmap");
+	const struct btf_type *func = btf_find_func(btf, func_name);
 	const struct btf_type *proto;
 	const struct btf_param *p;
 	uint32_t i, vlen;
@@ -403,13 +400,52 @@ static int find_do_mmap_args(const struct btf *btf, struct mmt_btf_layout *out)
 	for (i = 0; i < vlen; i++, p++) {
 		const char *name = btf_str(btf, p->name_off);
 
-		for (j = 0; j < sizeof(params) / sizeof(params[0]); j++)
-			if (!strcmp(name, params[j].name))
-				*(int *)((char *)out + params[j].field) = i + 1;
+		for (j = 0; j < nslots; j++)
+			if (!strcmp(name, slots[j].name))
+				*(int *)((char *)out + slots[j].field) = i + 1;
 	}
+	return 0;
+}
+
+#define SLOT(name, member) { name, offsetof(struct mmt_btf_layout, member) }
+
+static int find_do_mmap_args(const struct btf *btf, struct mmt_btf_layout *out)
+{
+	static const struct param_slot params[] = {
+		SLOT("file", arg_file), SLOT("addr", arg_addr), SLOT("len", arg_len),
+		SLOT("prot", arg_prot), SLOT("flags", arg_flags), SLOT("vm_flags", arg_vm_flags),
+		SLOT("pgoff", arg_pgoff),
+	};
+	int err = find_args(btf, "do_mmap", params, sizeof(params) / sizeof(params[0]), out);
+
+	if (err)
+		return err;
 	if (!out->arg_file || !out->arg_addr || !out->arg_len)
 		return -ENOENT;
 	return 0;
+}
+
+/*
+ * mprotect_fixup() sees each VMA an mprotect() changes, with its flags before
+ * (vma->vm_flags) and after (newflags): the previous protection, exactly. It
+ * gained a vma_iterator first argument in 6.2 (so 6.1 has vma at $arg2, 6.12
+ * at $arg3); a kernel without it in BTF (inlined, renamed) leaves every
+ * position 0, and mprotect is then watched through the syscall tracepoints.
+ */
+static void find_mprotect_layout(const struct btf *btf, struct mmt_btf_layout *out)
+{
+	static const struct param_slot params[] = {
+		SLOT("vma", mp_arg_vma), SLOT("start", mp_arg_start), SLOT("end", mp_arg_end),
+		SLOT("newflags", mp_arg_newflags),
+	};
+
+	if (find_args(btf, "mprotect_fixup", params, sizeof(params) / sizeof(params[0]), out) ||
+	    !out->mp_arg_vma || !out->mp_arg_start || !out->mp_arg_end || !out->mp_arg_newflags) {
+		out->mp_arg_vma = out->mp_arg_start = out->mp_arg_end = out->mp_arg_newflags = 0;
+		return;
+	}
+	out->off_vma_vm_flags = member_offset(btf, "vm_area_struct", "vm_flags", NULL);
+	out->off_vma_vm_file = member_offset(btf, "vm_area_struct", "vm_file", NULL);
 }
 
 int mmt_btf_layout_load(const char *path, struct mmt_btf_layout *out)
@@ -436,6 +472,7 @@ int mmt_btf_layout_load(const char *path, struct mmt_btf_layout *out)
 	out->off_inode_i_sb = member_offset(&btf, "inode", "i_sb", NULL);
 	out->off_sb_s_dev = member_offset(&btf, "super_block", "s_dev", &out->size_s_dev);
 	find_ctime(&btf, out);
+	find_mprotect_layout(&btf, out);
 	snprintf(source_buf, sizeof(source_buf), "btf:%s", path);
 	out->source = source_buf;
 
@@ -464,6 +501,8 @@ static const struct {
 		.off_inode_ctime_sec = 120, .off_inode_ctime_nsec = 128,
 		.size_ctime_sec = 8, .size_ctime_nsec = 8,
 		.size_i_ino = 8, .size_s_dev = 4, .size_f_flags = 4,
+		.mp_arg_vma = 2, .mp_arg_start = 4, .mp_arg_end = 5, .mp_arg_newflags = 6,
+		.off_vma_vm_flags = 32, .off_vma_vm_file = 112,
 	} },
 	{ "6.12.", "fallback:6.12", {
 		.arg_file = 1, .arg_addr = 2, .arg_len = 3, .arg_prot = 4, .arg_flags = 5,
@@ -473,6 +512,8 @@ static const struct {
 		.off_inode_ctime_sec = 104, .off_inode_ctime_nsec = 120,
 		.size_ctime_sec = 8, .size_ctime_nsec = 4,
 		.size_i_ino = 8, .size_s_dev = 4, .size_f_flags = 4,
+		.mp_arg_vma = 3, .mp_arg_start = 5, .mp_arg_end = 6, .mp_arg_newflags = 7,
+		.off_vma_vm_flags = 32, .off_vma_vm_file = 128,
 	} },
 };
 

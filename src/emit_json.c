@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "alert.h"
 #include "emit.h"
 #include "hashcache.h"
 #include "task.h"
@@ -182,6 +183,46 @@ static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 
 static int emit_object(struct mmt_emit *e, struct json_object *o);
 
+/*
+ * The alert names as a JSON array, [] for none (never null: no alert is a
+ * finding too). The array of a refilled object is emptied and refilled.
+ */
+static int add_alerts(struct json_object *o, const char *key, unsigned int alerts)
+{
+	struct json_object *a = existing(o, key, json_type_array), *s;
+	unsigned int bit;
+	size_t n;
+
+	if (a) {
+		n = json_object_array_length(a);
+		if (n && json_object_array_del_idx(a, 0, n) < 0)
+			return -ENOMEM;
+	} else {
+		a = json_object_new_array();
+		if (!a || add(o, key, a) < 0)
+			return -ENOMEM;
+	}
+	for (bit = 1; bit & MMT_ALERT_ALL; bit <<= 1) {
+		if (!(alerts & bit))
+			continue;
+		s = json_object_new_string(mmt_alert_name(bit));
+		if (!s || json_object_array_add(a, s) < 0) {
+			json_object_put(s);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Kunai writes addresses and protections as hex strings: "0x7f0c758e0000". */
+static int add_hex64(struct json_object *o, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return add_string(o, key, buf, strlen(buf));
+}
+
 /* The mapping itself: the do_mmap record's body, and mmap_exec's data.mapping. */
 static int add_mapping_fields(struct json_object *o, const struct mmt_record *rec)
 {
@@ -221,7 +262,9 @@ static int build(struct json_object *o, const struct mmt_record *rec)
 	r |= rec->pid ? add_i64(o, "pid", rec->pid) : add_null(o, "pid");
 	r |= add_i64(o, "tid", rec->tid);
 	r |= add_str(o, "comm", rec->comm);
-	return r ? -ENOMEM : add_mapping_fields(o, rec);
+	if (r || add_mapping_fields(o, rec) < 0)
+		return -ENOMEM;
+	return add_alerts(o, "alerts", rec->alerts);
 }
 
 static struct json_object *child(struct json_object *parent, const char *key)
@@ -295,8 +338,9 @@ static int add_info(struct json_object *root, const struct mmt_record *rec)
 	r |= add_str(host, "uuid", x->host->uuid);
 	r |= add_null(host, "container");
 	r |= add_str(ev, "source", "mmaptrace");
-	r |= add_i64(ev, "id", 41);
-	r |= add_str(ev, "name", "mmap_exec");
+	/* Kunai's numbers: 40 for mprotect_exec, 41 for mmap_exec. */
+	r |= add_i64(ev, "id", strcmp(rec->event, "mprotect_exec") ? 41 : 40);
+	r |= add_str(ev, "name", rec->event);
 	r |= add_str(ev, "uuid", x->uuid);
 	r |= add_u64(ev, "batch", x->batch);
 	if (r)
@@ -309,6 +353,41 @@ static int add_info(struct json_object *root, const struct mmt_record *rec)
 		return r;
 	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
 	return add_str(info, "utc_time", utc);
+}
+
+/*
+ * mprotect_exec's own part of data: Kunai's addr and prot, then what it
+ * lacks: the length, the protection before, and what backs the range (the
+ * hashes of data.mapped come later, as for mmap_exec).
+ */
+static int add_mprotect_data(struct json_object *data, const struct mmt_record *rec)
+{
+	const struct mmt_event *en = &rec->map->enter;
+	const struct mmt_map_info *fi = rec->file;
+	const char *path = fi ? fi->path : NULL;
+	struct json_object *mapped;
+	int r = 0;
+
+	r |= add_hex64(data, "addr", en->addr);
+	r |= add_hex64(data, "prot", en->prot);
+	r |= add_u64(data, "len", en->len);
+	r |= rec->prev_prot >= 0 ? add_hex64(data, "prev_prot", (uint64_t)rec->prev_prot)
+				 : add_null(data, "prev_prot");
+	/* Known anonymous, known a file, or (nothing resolved) null. */
+	if (fi && fi->anon)
+		r |= json_object_object_add(data, "anonymous", json_object_new_boolean(1)) < 0;
+	else if (path)
+		r |= json_object_object_add(data, "anonymous", json_object_new_boolean(0)) < 0;
+	else
+		r |= add_null(data, "anonymous");
+	if (r)
+		return -ENOMEM;
+	if (fi && fi->anon)
+		return add_null(data, "mapped");
+	mapped = child(data, "mapped");
+	if (!mapped)
+		return -ENOMEM;
+	return add_bytes(mapped, "path", path ? path : "?", path ? strlen(path) : 1);
 }
 
 /* data.mapped, but for what the hasher gives later: path only, for now. */
@@ -333,6 +412,13 @@ static int add_data(struct json_object *root, const struct mmt_record *rec)
 	exe = child(data, "exe");
 	r |= !exe ? -ENOMEM : t && t->exe ? add_bytes(exe, "path", t->exe, strlen(t->exe))
 					   : add_str(exe, "path", "?");
+	if (!r && !strcmp(rec->event, "mprotect_exec")) {
+		r = add_mprotect_data(data, rec);
+		r = r ? r : add_alerts(data, "alerts", rec->alerts);
+		r = r ? r : add_str(data, "backend", rec->backend);
+		return r ? r : add_str(data, "error", x->task_error && *x->task_error ?
+					       x->task_error : NULL);
+	}
 	mapped = child(data, "mapped");
 	r |= !mapped ? -ENOMEM : add_bytes(mapped, "path", path ? path : "?", path ? strlen(path) : 1);
 	mapping = child(data, "mapping");
@@ -341,6 +427,8 @@ static int add_data(struct json_object *root, const struct mmt_record *rec)
 	r = add_mapping_fields(mapping, rec);
 	if (!r)
 		r = add_str(mapping, "backend", rec->backend);
+	if (!r)
+		r = add_alerts(data, "alerts", rec->alerts);
 	if (!r)
 		r = add_str(data, "error", x->task_error && *x->task_error ? x->task_error : NULL);
 	return r;
@@ -369,6 +457,9 @@ int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
 	if (!json_object_object_get_ex(root, "data", &data) ||
 	    !json_object_object_get_ex(data, "mapped", &mapped))
 		return -EINVAL;
+	/* Anonymous memory (mprotect_exec): nothing was to be hashed. */
+	if (!mapped)
+		return emit_object(e, root);
 	/* Kunai writes "?" where it has no value: never a hash of something else. */
 	r |= add_str(mapped, "magic", h && h->magic ? h->magic : "?");
 	r |= add_str(mapped, "md5", ok ? h->md5 : "?");

@@ -18,6 +18,7 @@
 #define PROT_SEM 0x8
 #endif
 
+#include "alert.h"
 #include "emit.h"
 #include "hashcache.h"
 
@@ -168,6 +169,20 @@ static int print_fd(struct mmt_emit *e, const struct mmt_event *en, const char *
 	return r ? r : mmt_emit_append(e, ">", 1);
 }
 
+/* " alerts=write_exec,anon_exec", or nothing. */
+static int print_alerts(struct mmt_emit *e, unsigned int alerts)
+{
+	unsigned int bit;
+	int r = 0;
+
+	for (bit = 1; bit & MMT_ALERT_ALL; bit <<= 1)
+		if (alerts & bit) {
+			r |= mmt_emit_printf(e, "%s%s", alerts & (bit - 1) ? "," : " alerts=",
+					     mmt_alert_name(bit));
+		}
+	return r ? -ENOMEM : 0;
+}
+
 int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	const struct mmt_mapping *m = rec->map;
@@ -194,6 +209,7 @@ int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *rec)
 				     strerror((int)-m->ret));
 	else
 		r |= mmt_emit_printf(e, " = %#" PRIx64, (uint64_t)m->ret);
+	r |= print_alerts(e, rec->alerts);
 	if (rec->error && *rec->error) {
 		r |= mmt_emit_printf(e, " <");
 		r |= mmt_emit_printf(e, "%s", rec->error);
@@ -233,20 +249,36 @@ int mmt_emit_text_stats(struct mmt_emit *e, const struct mmt_stats *s)
 }
 
 /*
- * mmap_exec: "TIME [pid TID] "COMM" mmap_exec "PATH" sha256=SHORT magic=SHORT".
+ * mmap_exec: "TIME [pid TID] "COMM" mmap_exec "PATH" sha256=SHORT magic=SHORT";
+ * mprotect_exec: "... mprotect_exec ADDR LEN PROT (was PROT) "PATH"|anonymous ...".
  * The head is written when the event is read, the hashes when they are done.
  */
 int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	const char *path = rec->file ? rec->file->path : NULL;
+	const struct mmt_event *en = &rec->map->enter;
 	int r = 0;
 
 	r |= print_time(e, rec->utc_ns, true);
 	/* The thread, as in the do_mmap line ([pid TID], strace's convention). */
 	r |= mmt_emit_printf(e, "[pid %d] ", (int)rec->tid);
 	r |= print_quoted(e, rec->comm ? rec->comm : "?");
-	r |= mmt_emit_printf(e, " mmap_exec ");
-	r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	r |= mmt_emit_printf(e, " %s ", rec->event);
+	if (!strcmp(rec->event, "mprotect_exec")) {
+		r |= mmt_emit_printf(e, "%#" PRIx64 " %" PRIu64 " ", en->addr, en->len);
+		r |= print_flags(e, en->prot, prot_names, NULL, "PROT_NONE");
+		r |= mmt_emit_printf(e, " (was ");
+		r |= rec->prev_prot >= 0 ? print_flags(e, (uint64_t)rec->prev_prot, prot_names, NULL,
+							"PROT_NONE") : mmt_emit_printf(e, "?");
+		r |= mmt_emit_printf(e, ") ");
+		if (rec->file && rec->file->anon)
+			r |= mmt_emit_printf(e, "anonymous");
+		else
+			r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	} else {
+		r |= path ? print_quoted(e, path) : mmt_emit_printf(e, "?");
+	}
+	r |= print_alerts(e, rec->alerts);
 	return r ? -ENOMEM : 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The do_mmap kprobe pair. The definitions are text for kprobe_events, built
+ * The do_mmap kprobe pair, and the mprotect_fixup pair where the kernel's
+ * layout has it. The definitions are text for kprobe_events, built
  * once from the kernel layout; the same text is what --print-probes shows and
  * what is written, so an operator audits exactly what runs.
  *
@@ -34,9 +35,14 @@ struct mmt_kprobe {
 	char entry_event[48];
 	char return_event[48];
 	char entry_args[1024];
+	char mp_entry_event[48];
+	char mp_return_event[48];
+	char mp_entry_args[512];	/* "" when mprotect_fixup is not probed */
 	int maxactive;
 	bool entry_created;
 	bool return_created;
+	bool mp_entry_created;
+	bool mp_return_created;
 };
 
 bool mmt_kprobe_available(void)
@@ -128,6 +134,41 @@ static int build_entry(struct mmt_kprobe *k)
 }
 
 /*
+ * mprotect_fixup(..., vma, ..., start, end, newflags): one call per VMA an
+ * mprotect() changes. The VMA's flags before the change and its file come
+ * from the vma; VM_READ, VM_WRITE and VM_EXEC are PROT_READ, PROT_WRITE and
+ * PROT_EXEC's bits. Without the vma's offsets nothing is probed: mprotect is
+ * then watched through the syscall tracepoints (probe.c).
+ */
+static int build_mprotect(struct mmt_kprobe *k)
+{
+	const struct mmt_btf_layout *l = &k->layout;
+	char *b = k->mp_entry_args, tbuf[8];
+	size_t n = sizeof(k->mp_entry_args);
+	const char *t;
+	int r;
+
+	b[0] = '\0';
+	if (!l->mp_arg_vma || l->off_vma_vm_flags < 0 || l->off_vma_vm_file < 0)
+		return 0;
+	r = appendf(b, n, "start=$arg%d:x64 end=$arg%d:x64 newflags=$arg%d:x64 "
+		    "oldflags=+%d($arg%d):x64 file=+%d($arg%d):x64", l->mp_arg_start,
+		    l->mp_arg_end, l->mp_arg_newflags, l->off_vma_vm_flags, l->mp_arg_vma,
+		    l->off_vma_vm_file, l->mp_arg_vma);
+	/* The file's identity, so that /proc is not taken at its word (as for do_mmap). */
+	t = int_type(tbuf, 'u', l->size_i_ino);
+	if (!r && t && l->off_file_f_inode >= 0 && l->off_inode_i_ino >= 0)
+		r = appendf(b, n, " ino=+%d(+%d(+%d($arg%d))):%s", l->off_inode_i_ino,
+			    l->off_file_f_inode, l->off_vma_vm_file, l->mp_arg_vma, t);
+	t = int_type(tbuf, 'u', l->size_s_dev);
+	if (!r && t && l->off_file_f_inode >= 0 && l->off_inode_i_sb >= 0 && l->off_sb_s_dev >= 0)
+		r = appendf(b, n, " sdev=+%d(+%d(+%d(+%d($arg%d)))):%s", l->off_sb_s_dev,
+			    l->off_inode_i_sb, l->off_file_f_inode, l->off_vma_vm_file,
+			    l->mp_arg_vma, t);
+	return r;
+}
+
+/*
  * A kretprobe needs a free instance for each task inside do_mmap at the same
  * time. do_mmap sleeps (page allocation, a file's ->mmap), so far more tasks
  * than CPUs can be inside it, and the kernel's default of max(10, 2 * CPUs)
@@ -194,9 +235,15 @@ struct mmt_kprobe *mmt_kprobe_alloc(pid_t pid)
 	snprintf(k->return_event, sizeof(k->return_event), MMT_KPROBE_FUNC "_return_%d",
 		 (int)pid);
 	k->maxactive = pick_maxactive();
+	snprintf(k->mp_entry_event, sizeof(k->mp_entry_event), MMT_KPROBE_MPROTECT_FUNC "_entry_%d",
+		 (int)pid);
+	snprintf(k->mp_return_event, sizeof(k->mp_return_event),
+		 MMT_KPROBE_MPROTECT_FUNC "_return_%d", (int)pid);
 	r = build_entry(k);
+	if (!r)
+		r = build_mprotect(k);
 	if (r < 0) {
-		mmt_perror(r, "do_mmap kprobe definition too long");
+		mmt_perror(r, "kprobe definition too long");
 		goto out_free;
 	}
 	return k;
@@ -229,6 +276,14 @@ int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f)
 		    l->off_inode_i_sb, l->off_sb_s_dev,
 		    l->off_inode_ctime_sec, l->off_inode_ctime_nsec) < 0)
 		return -errno;
+	if (!k->mp_entry_args[0])
+		return fprintf(f, "mmaptrace: no %s in the layout: mprotect is watched through the "
+			       "syscall tracepoints\n", MMT_KPROBE_MPROTECT_FUNC) < 0 ? -errno : 0;
+	if (fprintf(f, "mmaptrace: kprobe layout: %s(vma=$arg%d start=$arg%d end=$arg%d "
+		    "newflags=$arg%d), vm_area_struct.vm_flags=%d vm_area_struct.vm_file=%d\n",
+		    MMT_KPROBE_MPROTECT_FUNC, l->mp_arg_vma, l->mp_arg_start, l->mp_arg_end,
+		    l->mp_arg_newflags, l->off_vma_vm_flags, l->off_vma_vm_file) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -244,16 +299,32 @@ static void return_line(const struct mmt_kprobe *k, char *buf, size_t size)
 		 k->return_event, MMT_KPROBE_FUNC);
 }
 
+static void mp_entry_line(const struct mmt_kprobe *k, char *buf, size_t size)
+{
+	snprintf(buf, size, "p:%s/%s %s %s", k->group, k->mp_entry_event,
+		 MMT_KPROBE_MPROTECT_FUNC, k->mp_entry_args);
+}
+
+/* mprotect_fixup() returns an int: 0 or -errno. */
+static void mp_return_line(const struct mmt_kprobe *k, char *buf, size_t size)
+{
+	snprintf(buf, size, "r%d:%s/%s %s ret=$retval:s32", k->maxactive, k->group,
+		 k->mp_return_event, MMT_KPROBE_MPROTECT_FUNC);
+}
+
 int mmt_kprobe_print(const struct mmt_kprobe *k, FILE *f)
 {
+	void (*const lines[])(const struct mmt_kprobe *, char *, size_t) = {
+		entry_line, return_line, mp_entry_line, mp_return_line,
+	};
 	char line[1200];
+	size_t i;
 
-	entry_line(k, line, sizeof(line));
-	if (fprintf(f, "%s\n", line) < 0)
-		return -errno;
-	return_line(k, line, sizeof(line));
-	if (fprintf(f, "%s\n", line) < 0)
-		return -errno;
+	for (i = 0; i < (k->mp_entry_args[0] ? 4 : 2); i++) {
+		lines[i](k, line, sizeof(line));
+		if (fprintf(f, "%s\n", line) < 0)
+			return -errno;
+	}
 	return 0;
 }
 
@@ -307,12 +378,40 @@ int mmt_kprobe_create(struct mmt_kprobe *k)
 		return r;
 	}
 	k->return_created = true;
+	if (!k->mp_entry_args[0])
+		return 0;
+	mp_entry_line(k, line, sizeof(line));
+	r = kprobe_events_append(line);
+	if (r < 0)
+		goto out_failed;
+	k->mp_entry_created = true;
+	mp_return_line(k, line, sizeof(line));
+	r = kprobe_events_append(line);
+	if (r < 0)
+		goto out_failed;
+	k->mp_return_created = true;
 	return 0;
+
+out_failed:
+	add_failed(r, line);
+	mmt_kprobe_destroy(k);
+	return r;
 }
 
 int mmt_kprobe_destroy(struct mmt_kprobe *k)
 {
 	int r = 0, e;
+
+	if (k->mp_return_created) {
+		e = delete_event(k->group, k->mp_return_event);
+		r = r ?: e;
+		k->mp_return_created = false;
+	}
+	if (k->mp_entry_created) {
+		e = delete_event(k->group, k->mp_entry_event);
+		r = r ?: e;
+		k->mp_entry_created = false;
+	}
 
 	if (k->return_created) {
 		e = delete_event(k->group, k->return_event);
@@ -340,6 +439,21 @@ const char *mmt_kprobe_entry_event(const struct mmt_kprobe *k)
 const char *mmt_kprobe_return_event(const struct mmt_kprobe *k)
 {
 	return k->return_event;
+}
+
+bool mmt_kprobe_has_mprotect(const struct mmt_kprobe *k)
+{
+	return k->mp_entry_args[0] != '\0';
+}
+
+const char *mmt_kprobe_mprotect_entry_event(const struct mmt_kprobe *k)
+{
+	return k->mp_entry_event;
+}
+
+const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k)
+{
+	return k->mp_return_event;
 }
 
 int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret)

@@ -28,12 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "clock.h"
 #include "emit.h"
 #include "error.h"
 #include "pair.h"
 #include "probe.h"
 #include "proc.h"
+#include "protmap.h"
 #include "ring.h"
 #include "thread.h"
 #include "hashcache.h"
@@ -53,6 +55,7 @@
 enum {
 	EV_DO_MMAP	= 1 << 0,
 	EV_MMAP_EXEC	= 1 << 1,
+	EV_MPROTECT_EXEC = 1 << 2,
 };
 
 enum {
@@ -69,6 +72,7 @@ enum {
 
 struct options {
 	unsigned int events;
+	unsigned int alert_filter;	/* MMT_ALERT_* of -e: only records with one; 0: all */
 	struct mmt_emit_opts emit;
 	struct mmt_probe_opts probe;
 	const char *outfile;
@@ -115,6 +119,8 @@ struct tracer {
 	uint64_t filtered;	/* mappings dropped by --comm, --uid, --exclude-path */
 	uint64_t start_ns, last_stats, last_sweep;
 	uint64_t sweep_ns;	/* SWEEP_SECONDS, or MMAPTRACE_SWEEP_INTERVAL */
+	struct mmt_protmap *protmap;	/* -e mprotect_exec: protections the calls set */
+	bool track_prot;	/* the kernel does not give an mprotect's previous protection */
 };
 
 static void usage(FILE *f)
@@ -136,8 +142,12 @@ static void usage(FILE *f)
 "  -f, --follow-forks       also trace children and threads created later\n"
 "\n"
 "Tracing:\n"
-"  -e, --events=LIST        do_mmap (every mapping, default) and/or mmap_exec\n"
-"                           (successful PROT_EXEC mappings of a file), comma-separated\n"
+"  -e, --events=LIST        do_mmap (every mapping, default), mmap_exec (successful\n"
+"                           PROT_EXEC mappings of a file), mprotect_exec (mprotect\n"
+"                           calls that make memory executable), comma-separated; and\n"
+"                           alerts (or alert names: write_exec, anon_exec, memfd_exec,\n"
+"                           deleted_exec, tmpfs_exec, noexec_exec, exe_deleted): only\n"
+"                           records with those alerts (alone: do_mmap,mprotect_exec)\n"
 "      --backend=NAME       auto (default), kprobe or tracepoint\n"
 "      --buffer-size=KB     per-CPU kernel buffer size in KiB (default: 32 MiB shared\n"
 "                           by the CPUs, at least the kernel's default)\n"
@@ -176,27 +186,39 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int parse_events(const char *s, unsigned int *events)
+static int parse_events(const char *s, unsigned int *events, unsigned int *alerts)
 {
 	char *copy = strdup(s), *tok, *save = NULL;
+	unsigned int bit;
 	int r = 0;
 
 	if (!copy)
 		return -ENOMEM;
 	*events = 0;
+	*alerts = 0;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "do_mmap")) {
 			*events |= EV_DO_MMAP;
 		} else if (!strcmp(tok, "mmap_exec")) {
 			*events |= EV_MMAP_EXEC;
+		} else if (!strcmp(tok, "mprotect_exec")) {
+			*events |= EV_MPROTECT_EXEC;
+		} else if (!strcmp(tok, "alerts")) {
+			*alerts |= MMT_ALERT_ALL;
+		} else if ((bit = mmt_alert_parse(tok))) {
+			*alerts |= bit;
 		} else {
-			mmt_error("unknown event '%s' in -e (known: do_mmap, mmap_exec)", tok);
+			mmt_error("unknown event '%s' in -e (known: do_mmap, mmap_exec, mprotect_exec, "
+				  "alerts and the alert names)", tok);
 			r = -EINVAL;
 			break;
 		}
 	}
+	/* Alerts alone: every mapping and mprotect that has one. */
+	if (!r && !*events && *alerts)
+		*events = EV_DO_MMAP | EV_MPROTECT_EXEC;
 	if (!r && !*events) {
-		mmt_error("-e needs at least one event (do_mmap, mmap_exec)");
+		mmt_error("-e needs at least one event (do_mmap, mmap_exec, mprotect_exec, alerts)");
 		r = -EINVAL;
 	}
 	free(copy);
@@ -379,7 +401,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->probe.follow = true;
 			break;
 		case 'e':
-			if (parse_events(optarg, &o->events) < 0)
+			if (parse_events(optarg, &o->events, &o->alert_filter) < 0)
 				return -1;
 			break;
 		case 'o':
@@ -502,6 +524,9 @@ static bool wanted(const struct tracer *t, const struct mmt_mapping *m, bool *ex
 
 	*exec = ok && (en->prot & PROT_EXEC) && !(en->flags & MAP_ANONYMOUS) &&
 		(!(en->have & MMT_HAVE_FD) || en->fd >= 0);
+	/* Every alert is about executable memory that was mapped. */
+	if (t->opt->alert_filter && (!ok || !(en->prot & PROT_EXEC)))
+		return false;
 	return (t->opt->events & EV_DO_MMAP) || ((t->opt->events & EV_MMAP_EXEC) && *exec);
 }
 
@@ -522,7 +547,10 @@ static void exec_info(struct tracer *t, const struct mmt_mapping *m, struct mmt_
 	x->batch = t->batch;
 	if (mmt_uuid_random(x->uuid) < 0)
 		snprintf(x->uuid, sizeof(x->uuid), "00000000-0000-0000-0000-000000000000");
-	if (mi->fd >= 0) {
+	if (mi->anon) {
+		/* Anonymous memory (mprotect_exec): no file, so nothing to hash. */
+		x->hash_error = NULL;
+	} else if (mi->fd >= 0) {
 		/* The hasher owns the fd from here, whatever happens. */
 		x->job = mmt_hasher_submit(t->hasher, mi->fd);
 		mi->fd = -1;
@@ -570,6 +598,31 @@ static bool path_excluded(const struct options *o, const char *path)
 	return false;
 }
 
+/* The alerts of executable memory of @tgid (see alert.h). */
+static unsigned int alerts_of(uint64_t prot, bool anon, const struct mmt_map_info *mi, pid_t tgid)
+{
+	unsigned int a = mmt_alert_memory(prot, anon, mi);
+
+	if ((prot & PROT_EXEC) && mmt_alert_exe_deleted(tgid))
+		a |= MMT_ALERT_EXE_DELETED;
+	return a;
+}
+
+/* What every record of a call says: who, when, and the file found. */
+static void record_init(const struct tracer *t, const struct mmt_mapping *m,
+			const struct mmt_thread *th, const struct mmt_map_info *mi,
+			struct mmt_record *rec)
+{
+	rec->backend = mmt_probe_backend_name(t->probe);
+	rec->utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
+	rec->pid = th->tgid;
+	rec->tid = m->tid;
+	rec->comm = th->have_comm ? th->comm : NULL;
+	rec->map = m;
+	rec->file = mi;
+	rec->error = mi->error;
+}
+
 static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 {
 	struct mmt_map_info mi = { .fd = -1 };
@@ -598,6 +651,7 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 			.want = (m->enter.have & MMT_HAVE_INO) && (m->enter.have & MMT_HAVE_DEV) ?
 				&id : NULL,
 			.open = exec,
+			.fs = (m->enter.prot & PROT_EXEC) != 0,
 		};
 
 		mmt_proc_resolve(&q, &mi);
@@ -607,14 +661,12 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 			return 0;
 		}
 	}
-	rec.backend = mmt_probe_backend_name(t->probe);
-	rec.utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
-	rec.pid = th->tgid;
-	rec.tid = m->tid;
-	rec.comm = th->have_comm ? th->comm : NULL;
-	rec.map = m;
-	rec.file = &mi;
-	rec.error = mi.error;
+	if (ok)
+		rec.alerts = alerts_of(m->enter.prot, m->enter.flags & MAP_ANONYMOUS, &mi,
+				       th->tgid ? th->tgid : m->tid);
+	if (t->opt->alert_filter && !(rec.alerts & t->opt->alert_filter))
+		goto out;
+	record_init(t, m, th, &mi, &rec);
 	if (t->opt->events & EV_DO_MMAP) {
 		rec.event = "do_mmap";
 		r = mmt_emit_record(t->emit, &rec);
@@ -625,8 +677,108 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 		rec.exec = &x;
 		r = mmt_emit_record(t->emit, &rec);
 	}
+out:
 	mmt_proc_map_info_release(&mi);
 	return r;
+}
+
+/*
+ * The protection before an mprotect(): from the kernel (mprotect_fixup's
+ * vma), else as the calls seen set it, else as a maps snapshot taken before
+ * the call showed it. Return: PROT_* bits, or -1 if unknown.
+ */
+static int64_t prev_prot_of(struct tracer *t, const struct mmt_event *en, pid_t tgid)
+{
+	unsigned int prot;
+
+	if (en->have & MMT_HAVE_PREV_PROT)
+		return (int64_t)en->prev_prot;
+	if (t->protmap && mmt_protmap_get(t->protmap, tgid, en->addr, &prot) == 0)
+		return prot;
+	if (mmt_proc_prot_before(tgid, en->addr, en->ts, &prot) == 0)
+		return prot;
+	return -1;
+}
+
+/*
+ * A successful mprotect() that makes memory executable, or executable
+ * memory writable: an mprotect_exec record (Kunai's event 40), with what
+ * backs the range, resolved through /proc as for mmap_exec (and hashed).
+ */
+static int emit_mprotect(struct tracer *t, const struct mmt_mapping *m)
+{
+	const struct mmt_event *en = &m->enter;
+	struct mmt_file_id id = { en->dev, en->ino };
+	struct mmt_map_info mi = { .fd = -1 };
+	struct mmt_exec_info x = { 0 };
+	struct mmt_record rec = { 0 };
+	const struct mmt_thread *th;
+	int64_t prev;
+	pid_t tgid;
+	int r = 0;
+
+	if (m->ret)
+		return 0;
+	th = mmt_threads_get(t->threads, m->tid);
+	if (!th)
+		return -ENOMEM;
+	/* A thread whose process is unknown (gone) stands for it, as in track_mapping(). */
+	tgid = th->tgid ? th->tgid : m->tid;
+	prev = prev_prot_of(t, en, tgid);
+	if (t->track_prot) {
+		r = mmt_protmap_set(t->protmap, tgid, en->addr, en->len, (unsigned int)en->prot);
+		if (r < 0)
+			return r;
+	}
+	/* Nothing new: it was executable already (and writable, if it is now). */
+	if (!(en->prot & PROT_EXEC) || !(t->opt->events & EV_MPROTECT_EXEC) ||
+	    (prev >= 0 && (prev & PROT_EXEC) && (!(en->prot & PROT_WRITE) || (prev & PROT_WRITE))))
+		return 0;
+	if (!task_selected(t->opt, th)) {
+		t->filtered++;
+		return 0;
+	}
+	if ((en->have & MMT_HAVE_FILE) && !en->file) {
+		mi.anon = true;	/* the kernel's vma has no file */
+	} else {
+		struct mmt_map_query q = {
+			.tid = m->tid, .tgid = tgid, .addr = en->addr, .len = en->len,
+			.ts = m->ts_exit, .fd = -1, .open = true, .fs = true, .range = true,
+			.want = (en->have & MMT_HAVE_INO) && (en->have & MMT_HAVE_DEV) ? &id : NULL,
+		};
+
+		mmt_proc_resolve(&q, &mi);
+		if (path_excluded(t->opt, mi.path)) {
+			t->filtered++;
+			goto out;
+		}
+	}
+	rec.alerts = alerts_of(en->prot, mi.anon, &mi, tgid);
+	if (t->opt->alert_filter && !(rec.alerts & t->opt->alert_filter))
+		goto out;
+	record_init(t, m, th, &mi, &rec);
+	rec.event = "mprotect_exec";
+	rec.prev_prot = prev;
+	exec_info(t, m, &mi, &x);
+	rec.exec = &x;
+	r = mmt_emit_record(t->emit, &rec);
+out:
+	mmt_proc_map_info_release(&mi);
+	return r;
+}
+
+/* What a successful mmap() gave, for the previous protection of later mprotect() calls. */
+static int track_mapping(struct tracer *t, const struct mmt_mapping *m)
+{
+	const struct mmt_thread *th;
+
+	if (!t->track_prot || mmt_mapping_failed(m))
+		return 0;
+	th = mmt_threads_get(t->threads, m->tid);
+	if (!th)
+		return -ENOMEM;
+	return mmt_protmap_set(t->protmap, th->tgid ? th->tgid : m->tid, (uint64_t)m->ret,
+			       m->enter.len, (unsigned int)m->enter.prot);
 }
 
 static int deliver(const struct mmt_event *ev, void *ctx)
@@ -639,13 +791,23 @@ static int deliver(const struct mmt_event *ev, void *ctx)
 	case MMT_ROLE_MMAP_ENTER:
 	case MMT_ROLE_MMAP_EXIT:
 		r = mmt_pair_feed(t->pair, ev, &m);
-		return r <= 0 ? r : emit_mapping(t, &m);
+		if (r > 0)
+			r = track_mapping(t, &m) ?: emit_mapping(t, &m);
+		return r;
+	case MMT_ROLE_MPROT_ENTER:
+	case MMT_ROLE_MPROT_EXIT:
+		r = mmt_pair_feed(t->pair, ev, &m);
+		return r <= 0 ? r : emit_mprotect(t, &m);
 	case MMT_ROLE_TASK_EXIT:
 		r = mmt_pair_feed(t->pair, ev, &m);
 		mmt_task_cache_forget(t->tasks, ev->tid);
 		return r < 0 ? r : mmt_threads_event(t->threads, ev);
 	case MMT_ROLE_TASK_EXEC:
 		mmt_task_cache_forget(t->tasks, ev->tid);
+		/* A new address space: what was known of the old one's protections is void. */
+		mmt_proc_forget(ev->tid);
+		if (t->protmap)
+			mmt_protmap_forget(t->protmap, ev->tid);
 		return mmt_threads_event(t->threads, ev);
 	case MMT_ROLE_TASK_RENAME:
 		/* Task details are read again at the next record: the name changed. */
@@ -1148,6 +1310,7 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 	t->probe = mmt_probe_open(&t->opt->probe);
 	if (!t->probe)
 		return -errno;
+	t->track_prot = t->protmap && !mmt_probe_mprotect_prev(t->probe);
 	if (t->opt->argv) {
 		r = spawn(t, t->opt->argv, oldmask, &go_fd, &status_fd);
 		if (r < 0)
@@ -1245,8 +1408,16 @@ int main(int argc, char **argv)
 	}
 	if (mmt_host_read(&t.host) < 0)
 		snprintf(t.host.name, sizeof(t.host.name), "?");
-	/* Only mmap_exec hashes: the worker and libmagic's database are not free. */
-	if ((opt.events & EV_MMAP_EXEC) &&
+	if (opt.events & EV_MPROTECT_EXEC) {
+		opt.probe.mprotect = true;
+		t.protmap = mmt_protmap_new();
+		if (!t.protmap) {
+			r = mmt_perror(-ENOMEM, "setup");
+			goto out_free;
+		}
+	}
+	/* Only mmap_exec and mprotect_exec hash: the worker and libmagic's database are not free. */
+	if ((opt.events & (EV_MMAP_EXEC | EV_MPROTECT_EXEC)) &&
 	    !(t.hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_EMIT_MAX_PENDING, opt.hash_limit))) {
 		r = mmt_perror(errno ? -errno : -ENOMEM,
 			       "cannot start the hashing thread (or load libmagic's database)");
@@ -1265,6 +1436,7 @@ out_free:
 	/* After the emitter: it held the last hash jobs. */
 	mmt_hasher_free(t.hasher);
 	mmt_task_cache_free(t.tasks);
+	mmt_protmap_free(t.protmap);
 	mmt_pair_free(t.pair);
 	mmt_threads_free(t.threads);
 	for (i = 0; i < MAX_PIDS; i++)

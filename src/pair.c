@@ -42,6 +42,7 @@ int mmt_pair_feed(struct mmt_pair *p, const struct mmt_event *ev, struct mmt_map
 	int created;
 
 	switch (ev->role) {
+	case MMT_ROLE_MPROT_ENTER:
 	case MMT_ROLE_MMAP_ENTER:
 		/* A pending entry here lost its return: keep the newest. */
 		if (pending)
@@ -51,11 +52,21 @@ int mmt_pair_feed(struct mmt_pair *p, const struct mmt_event *ev, struct mmt_map
 			return -ENOMEM;
 		*pending = *ev;
 		return 0;
+	case MMT_ROLE_MPROT_EXIT:
+		/*
+		 * The mprotect entries are filtered in the kernel (those that add
+		 * no PROT_EXEC are not recorded) and their returns are not: a
+		 * return without its entry is the rule, not a loss.
+		 */
+		if (!pending || pending->role != MMT_ROLE_MPROT_ENTER)
+			return 0;
+		goto paired;
 	case MMT_ROLE_MMAP_EXIT:
-		if (!pending) {
+		if (!pending || pending->role != MMT_ROLE_MMAP_ENTER) {
 			p->st.orphan_exits++;
 			return 0;
 		}
+paired:
 		out->enter = *pending;
 		out->tid = ev->tid;
 		out->ts_exit = ev->ts;

@@ -7,7 +7,8 @@
  * instance from a live one and remove only the former.
  *
  * The kprobe backend adds a do_mmap kprobe and kretprobe in the group
- * "mmaptrace_PID" (kprobe.c), enabled only in the instance. The same lock
+ * "mmaptrace_PID" (kprobe.c), and an mprotect_fixup pair, enabled only in
+ * the instance. The same lock
  * tells whose they are; they go after the instance, because the kernel will
  * not delete a probe that is still enabled somewhere.
  */
@@ -39,11 +40,12 @@ struct mmt_probe {
 	char lock_path[128];
 	int lock_fd;
 	enum mmt_backend backend;
-	const struct mmt_probe_event *events;
 	size_t nevents;
 	bool enabled;
 	struct mmt_kprobe *kprobe;	/* kprobe backend: the probes we created */
-	struct mmt_probe_event kprobe_events[6];
+	struct mmt_probe_event ev[12];	/* the events of the backend in use */
+	char comm_filter[4096];		/* --comm as a filter, or "" */
+	bool quiet;
 };
 
 /* The syscall-tracepoint backend: what every kernel with ftrace syscalls has. */
@@ -55,6 +57,30 @@ static const struct mmt_probe_event tracepoint_events[] = {
 	{ "task", "task_newtask", MMT_ROLE_TASK_NEW },
 	{ "task", "task_rename", MMT_ROLE_TASK_RENAME },
 };
+
+/*
+ * mprotect through its system calls, for the tracepoint backend and for a
+ * kernel whose layout lacks mprotect_fixup. Unfiltered: the previous
+ * protection is worked out from the calls seen (protmap.c), which must see
+ * the calls that take PROT_EXEC away as well as those that give it.
+ */
+static const struct mmt_probe_event mprotect_tracepoints[] = {
+	{ "syscalls", "sys_enter_mprotect", MMT_ROLE_MPROT_ENTER },
+	{ "syscalls", "sys_exit_mprotect", MMT_ROLE_MPROT_EXIT },
+	{ "syscalls", "sys_enter_pkey_mprotect", MMT_ROLE_MPROT_ENTER },
+	{ "syscalls", "sys_exit_pkey_mprotect", MMT_ROLE_MPROT_EXIT },
+};
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Appends @n events to the probe's table (sized for the largest backend). */
+static void add_events(struct mmt_probe *p, const struct mmt_probe_event *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && p->nevents < ARRAY_SIZE(p->ev); i++)
+		p->ev[p->nevents++] = e[i];
+}
 
 static bool is_tracefs(const char *path)
 {
@@ -286,35 +312,48 @@ static bool comm_filter(const struct mmt_probe_opts *opts, char *buf, size_t siz
 	return true;
 }
 
-/*
- * --comm in the kernel: events of other tasks never reach the buffers, only
- * on the mapping events (the task events keep the thread table whole).
- * Where the kernel refuses, main.c's own check is the filter; say so.
- */
-static int set_comm_filter(struct mmt_probe *p, const struct mmt_probe_opts *opts)
+static bool is_call_event(const struct mmt_probe_event *e)
 {
-	char filter[4096], path[256];
-	size_t i;
+	return e->role == MMT_ROLE_MMAP_ENTER || e->role == MMT_ROLE_MMAP_EXIT ||
+	       e->role == MMT_ROLE_MPROT_ENTER || e->role == MMT_ROLE_MPROT_EXIT;
+}
 
-	if (!opts->ncomms)
+/*
+ * The filter of event @e: its own (the mprotect probe's), and --comm on the
+ * mmap and mprotect events, so that other tasks' calls never reach the
+ * buffers (the task events stay unfiltered: they keep the thread table whole).
+ */
+static const char *event_filter(const struct mmt_probe *p, const struct mmt_probe_event *e,
+				char *buf, size_t size)
+{
+	if (!p->comm_filter[0] || !is_call_event(e))
+		return e->filter;
+	if (!e->filter)
+		return p->comm_filter;
+	snprintf(buf, size, "(%s) && (%s)", e->filter, p->comm_filter);
+	return buf;
+}
+
+/* Writes @e's filter; a --comm the kernel refuses is matched in main.c instead. */
+static int set_filter(struct mmt_probe *p, const struct mmt_probe_event *e)
+{
+	char path[256], buf[sizeof(p->comm_filter) + 512];
+	const char *f = event_filter(p, e, buf, sizeof(buf));
+
+	if (!f)
 		return 0;
-	if (!comm_filter(opts, filter, sizeof(filter)))
-		goto user_space;
-	for (i = 0; i < p->nevents; i++) {
-		const struct mmt_probe_event *e = &p->events[i];
-
-		if (e->role != MMT_ROLE_MMAP_ENTER && e->role != MMT_ROLE_MMAP_EXIT)
-			continue;
-		snprintf(path, sizeof(path), "events/%s/%s/filter", e->system, e->name);
-		if (tracefs_instance_file_write(p->inst, path, filter) < 0)
-			goto user_space;
+	snprintf(path, sizeof(path), "events/%s/%s/filter", e->system, e->name);
+	if (tracefs_instance_file_write(p->inst, path, f) == 0)
+		return 0;
+	if (f != e->filter && p->comm_filter[0]) {
+		if (!p->quiet)
+			mmt_error("--comm: the kernel did not take the filter; names are "
+				  "matched in user space");
+		p->comm_filter[0] = '\0';
+		return set_filter(p, e);
 	}
-	return 0;
-user_space:
-	if (!opts->quiet)
-		mmt_error("--comm: the kernel did not take the filter; names are matched "
-			  "in user space");
-	return 0;
+	return mmt_perror(errno ? -errno : -EINVAL, "cannot set the filter '%s' of event %s/%s",
+			  f, e->system, e->name);
 }
 
 static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
@@ -350,19 +389,26 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 		if (r < 0)
 			return r;
 	}
-	return set_comm_filter(p, opts);
+	p->quiet = opts->quiet;
+	if (opts->ncomms && !comm_filter(opts, p->comm_filter, sizeof(p->comm_filter))) {
+		p->comm_filter[0] = '\0';
+		if (!opts->quiet)
+			mmt_error("--comm: a name the kernel's filter cannot quote; names are "
+				  "matched in user space");
+	}
+	return 0;
 }
 
 /* Makes the probes; on failure a message has been printed. */
-static int kprobe_setup(struct mmt_probe *p, bool quiet)
+static int kprobe_setup(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 {
-	struct mmt_probe_event *e = p->kprobe_events;
+	struct mmt_probe_event e[8];
 	int r;
 
 	p->kprobe = mmt_kprobe_alloc(getpid());
 	if (!p->kprobe)
 		return -errno;
-	r = quiet ? 0 : mmt_kprobe_describe(p->kprobe, stderr);
+	r = opts->quiet ? 0 : mmt_kprobe_describe(p->kprobe, stderr);
 	if (r < 0)
 		goto out_free;
 	/* Our lock is held: a group with our pid is a crashed run's that had our pid. */
@@ -382,9 +428,19 @@ static int kprobe_setup(struct mmt_probe *p, bool quiet)
 	e[4] = (struct mmt_probe_event){ "task", "task_newtask", MMT_ROLE_TASK_NEW };
 	/* A process that renames itself is reported under its new name. */
 	e[5] = (struct mmt_probe_event){ "task", "task_rename", MMT_ROLE_TASK_RENAME };
+	/* The returns unfiltered: pair.c drops those whose entry the filter dropped. */
+	e[6] = (struct mmt_probe_event){ mmt_kprobe_group(p->kprobe),
+					 mmt_kprobe_mprotect_entry_event(p->kprobe),
+					 MMT_ROLE_MPROT_ENTER, MMT_KPROBE_MPROTECT_FILTER };
+	e[7] = (struct mmt_probe_event){ mmt_kprobe_group(p->kprobe),
+					 mmt_kprobe_mprotect_return_event(p->kprobe),
+					 MMT_ROLE_MPROT_EXIT };
 	p->backend = MMT_BACKEND_KPROBE;
-	p->events = p->kprobe_events;
-	p->nevents = sizeof(p->kprobe_events) / sizeof(p->kprobe_events[0]);
+	add_events(p, e, 6);
+	if (opts->mprotect && mmt_kprobe_has_mprotect(p->kprobe))
+		add_events(p, e + 6, 2);
+	else if (opts->mprotect)
+		add_events(p, mprotect_tracepoints, ARRAY_SIZE(mprotect_tracepoints));
 	return 0;
 
 out_free:
@@ -399,13 +455,14 @@ out_free:
  * while the mapping is made. The syscall tracepoints otherwise, unless
  * kprobes were asked for by name.
  */
-static int pick_backend(struct mmt_probe *p, enum mmt_backend want, bool quiet)
+static int pick_backend(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 {
+	enum mmt_backend want = opts->backend;
 	int r;
 
 	if (want != MMT_BACKEND_TRACEPOINT) {
 		if (mmt_kprobe_available()) {
-			r = kprobe_setup(p, quiet);
+			r = kprobe_setup(p, opts);
 			if (!r)
 				return 0;
 			if (want == MMT_BACKEND_KPROBE)
@@ -419,8 +476,9 @@ static int pick_backend(struct mmt_probe *p, enum mmt_backend want, bool quiet)
 		}
 	}
 	p->backend = MMT_BACKEND_TRACEPOINT;
-	p->events = tracepoint_events;
-	p->nevents = sizeof(tracepoint_events) / sizeof(tracepoint_events[0]);
+	add_events(p, tracepoint_events, ARRAY_SIZE(tracepoint_events));
+	if (opts->mprotect)
+		add_events(p, mprotect_tracepoints, ARRAY_SIZE(mprotect_tracepoints));
 	return 0;
 }
 
@@ -452,7 +510,7 @@ struct mmt_probe *mmt_probe_open(const struct mmt_probe_opts *opts)
 	if (tracefs_instance_exists(p->name))
 		remove_instance(p->name);
 	/* After the lock, so that a concurrent sweep never takes our probes for stale. */
-	r = pick_backend(p, opts->backend, opts->quiet);
+	r = pick_backend(p, opts);
 	if (r < 0)
 		goto out_unlock;
 	p->inst = tracefs_instance_create(p->name);
@@ -498,10 +556,12 @@ int mmt_probe_enable(struct mmt_probe *p)
 	size_t i;
 
 	for (i = 0; i < p->nevents; i++) {
-		const struct mmt_probe_event *e = &p->events[i];
-
+		const struct mmt_probe_event *e = &p->ev[i];
 		char path[256];
+		int r = set_filter(p, e);
 
+		if (r < 0)
+			return r;
 		/*
 		 * The enable file itself: tracefs_event_enable() matches names as
 		 * regexes over every event directory (2600 stat calls here).
@@ -566,7 +626,7 @@ struct tracefs_instance *mmt_probe_instance(const struct mmt_probe *p)
 const struct mmt_probe_event *mmt_probe_events(const struct mmt_probe *p, size_t *n)
 {
 	*n = p->nevents;
-	return p->events;
+	return p->ev;
 }
 
 const char *mmt_probe_backend_name(const struct mmt_probe *p)
@@ -577,6 +637,11 @@ const char *mmt_probe_backend_name(const struct mmt_probe *p)
 enum mmt_backend mmt_probe_backend(const struct mmt_probe *p)
 {
 	return p->backend;
+}
+
+bool mmt_probe_mprotect_prev(const struct mmt_probe *p)
+{
+	return p->kprobe && mmt_kprobe_has_mprotect(p->kprobe);
 }
 
 int mmt_probe_missed(const struct mmt_probe *p, uint64_t *entry, uint64_t *ret)

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@ struct vma {
 	uint64_t start, end, ino;
 	uint64_t pgoff;		/* file offset of start, in pages */
 	unsigned int major, minor;
+	unsigned int prot;	/* PROT_* from the perms column */
 	uint64_t run_end;	/* end of the run of VMAs from here that map the same
 				   file at contiguous offsets (splits of one mapping) */
 };
@@ -64,6 +67,10 @@ static bool parse_maps_line(char *line, struct vma *v)
 	if (*p++ != '-')
 		return false;
 	v->end = strtoull(p, &p, 16);
+	if (strlen(p) < 5)
+		return false;
+	v->prot = (p[1] == 'r' ? PROT_READ : 0) | (p[2] == 'w' ? PROT_WRITE : 0) |
+		  (p[3] == 'x' ? PROT_EXEC : 0);
 	p = strchr(p + 1, ' ');			/* perms */
 	if (!p)
 		return false;
@@ -372,8 +379,26 @@ static void open_mapped(const char *link, const struct stat *st, struct mmt_map_
 	mi->fd = fd;
 }
 
+/*
+ * The link count and the filesystem of the object: statfs on the magic link
+ * is that of the mount the process mapped it from, so a noexec or tmpfs
+ * mount is the one it really is, in any mount namespace.
+ */
+static void fs_info(const char *link, const struct stat *st, struct mmt_map_info *mi)
+{
+	struct statfs sfs;
+
+	if (statfs(link, &sfs) < 0)
+		return;
+	mi->nlink = st->st_nlink;
+	mi->fs_type = (uint64_t)sfs.f_type;
+	mi->fs_flags = (uint64_t)sfs.f_flags;
+	mi->have_fs = true;
+}
+
 /* Names and stats the mapped object through map_files: 0, or -errno of the link. */
-static int follow_map_file(pid_t pid, const struct vma *v, bool open, struct mmt_map_info *mi)
+static int follow_map_file(pid_t pid, const struct vma *v, const struct mmt_map_query *q,
+			   struct mmt_map_info *mi)
 {
 	char link[96];
 	struct stat st;
@@ -391,7 +416,9 @@ static int follow_map_file(pid_t pid, const struct vma *v, bool open, struct mmt
 		return err;
 	}
 	set_id(mi, &st);
-	if (open)
+	if (q->fs)
+		fs_info(link, &st, mi);
+	if (q->open)
 		open_mapped(link, &st, mi);
 	return 0;
 }
@@ -431,18 +458,23 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 		set_gone(mi, r);
 		return r;
 	}
+	/* An mprotect()ed range may be anonymous memory: that is the answer. */
+	if (q->range && !v.ino && !v.major && !v.minor) {
+		mi->anon = true;
+		return 0;
+	}
 	/* Only file mappings are looked up: an anonymous VMA there came later. */
 	if (!v.ino && !v.major && !v.minor) {
 		snprintf(mi->error, sizeof(mi->error),
 			 "mapping replaced or changed before it could be resolved");
 		return -ENOENT;
 	}
-	r = follow_map_file(pid, &v, q->open, mi);
+	r = follow_map_file(pid, &v, q, mi);
 	/* The leader became a zombie since the snapshot: its threads still map. */
 	if (r == -ESRCH && pid != q->tid) {
 		mi->error[0] = '\0';
 		pid = q->tid;
-		r = follow_map_file(pid, &v, q->open, mi);
+		r = follow_map_file(pid, &v, q, mi);
 	}
 	if (r == -ENOENT) {
 		/* The VMA was split or merged since the snapshot: bounds moved. */
@@ -452,7 +484,11 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 			return r;
 		}
 		mi->error[0] = '\0';
-		r = follow_map_file(pid, &v, q->open, mi);
+		if (q->range && !v.ino && !v.major && !v.minor) {
+			mi->anon = true;
+			return 0;
+		}
+		r = follow_map_file(pid, &v, q, mi);
 	}
 	if (r < 0)
 		return r;
@@ -460,7 +496,7 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	 * Another mapping at the same address since the event? Its file offset
 	 * gives it away; with the kprobe backend, so does the kernel's inode.
 	 */
-	if (!vma_matches(&v, q) ||
+	if ((!q->range && !vma_matches(&v, q)) ||
 	    (q->want && (q->want->dev != mi->dev || q->want->ino != mi->ino))) {
 		free(mi->path);
 		mi->path = NULL;
@@ -475,6 +511,27 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	if (q->fd >= 0)
 		fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, mi);
 	return 0;
+}
+
+int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot)
+{
+	struct vma v;
+	int i;
+
+	for (i = 0; i < SNAPSHOTS; i++) {
+		if (snapshots[i].pid != pid || snapshots[i].taken >= ts)
+			continue;
+		if (!snapshot_find(&snapshots[i], addr, &v))
+			return -ENOENT;
+		*prot = v.prot;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void mmt_proc_forget(pid_t pid)
+{
+	snapshot_drop(pid);
 }
 
 void mmt_proc_map_info_release(struct mmt_map_info *mi)

@@ -37,6 +37,7 @@
 enum field_id {
 	F_ADDR, F_LEN, F_PROT, F_FLAGS, F_FD, F_OFF, F_PGOFF, F_RET, F_FILE,
 	F_INO, F_SDEV, F_CTIME_SEC, F_CTIME_NSEC, F_FFLAGS, F_VMFLAGS, F_PID, F_CLONE_FLAGS,
+	F_START, F_END, F_NEWFLAGS, F_OLDFLAGS,
 	F_NR
 };
 
@@ -48,7 +49,12 @@ static const char *const field_names[F_NR] = {
 	[F_CTIME_SEC] = "ctime_sec", [F_CTIME_NSEC] = "ctime_nsec",
 	[F_FFLAGS] = "f_flags", [F_VMFLAGS] = "vm_flags", [F_PID] = "pid",
 	[F_CLONE_FLAGS] = "clone_flags",
+	/* sys_enter_mprotect's start; mprotect_fixup's start, end and flags */
+	[F_START] = "start", [F_END] = "end", [F_NEWFLAGS] = "newflags", [F_OLDFLAGS] = "oldflags",
 };
+
+/* VM_READ, VM_WRITE and VM_EXEC are the bits of PROT_READ, PROT_WRITE and PROT_EXEC. */
+#define VM_PROT_MASK	0x7
 
 struct field {
 	int off;	/* -1: the event has no such field */
@@ -223,6 +229,13 @@ static void decode_fields(const struct mmt_ring *ring, const struct decoder *d,
 		}
 	}
 	if (HAS(F_VMFLAGS)) { ev->vm_flags = GET(F_VMFLAGS); ev->have |= MMT_HAVE_VM_FLAGS; }
+	if (HAS(F_START)) ev->addr = GET(F_START);
+	if (HAS(F_END)) ev->len = GET(F_END) - ev->addr;
+	if (HAS(F_NEWFLAGS)) ev->prot = GET(F_NEWFLAGS) & VM_PROT_MASK;
+	if (HAS(F_OLDFLAGS)) {
+		ev->prev_prot = GET(F_OLDFLAGS) & VM_PROT_MASK;
+		ev->have |= MMT_HAVE_PREV_PROT;
+	}
 	if (HAS(F_PID)) ev->child = (pid_t)GET(F_PID);
 	if (HAS(F_CLONE_FLAGS)) ev->clone_flags = GET(F_CLONE_FLAGS);
 	if (d->comm.off >= 0) {

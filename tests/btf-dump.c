@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * btf-dump - print the do_mmap kprobe layout as key=value lines
+ * btf-dump - print the do_mmap and mprotect_fixup kprobe layout as key=value lines
  *
  * Usage: btf-dump [BTF-FILE]     (default /sys/kernel/btf/vmlinux)
  *        btf-dump --fallback RELEASE
@@ -35,7 +35,9 @@ int main(int argc, char **argv)
 		   "off_inode_i_sb=%d\noff_sb_s_dev=%d\n"
 		   "off_inode_ctime_sec=%d\noff_inode_ctime_nsec=%d\n"
 		   "size_ctime_sec=%d\nsize_ctime_nsec=%d\n"
-		   "size_i_ino=%d\nsize_s_dev=%d\nsize_f_flags=%d\n",
+		   "size_i_ino=%d\nsize_s_dev=%d\nsize_f_flags=%d\n"
+		   "mp_arg_vma=%d\nmp_arg_start=%d\nmp_arg_end=%d\nmp_arg_newflags=%d\n"
+		   "off_vma_vm_flags=%d\noff_vma_vm_file=%d\n",
 		   l.source,
 		   l.arg_file, l.arg_addr, l.arg_len, l.arg_prot, l.arg_flags,
 		   l.arg_vm_flags, l.arg_pgoff,
@@ -43,7 +45,9 @@ int main(int argc, char **argv)
 		   l.off_inode_i_sb, l.off_sb_s_dev,
 		   l.off_inode_ctime_sec, l.off_inode_ctime_nsec,
 		   l.size_ctime_sec, l.size_ctime_nsec,
-		   l.size_i_ino, l.size_s_dev, l.size_f_flags) < 0 || fflush(stdout))
+		   l.size_i_ino, l.size_s_dev, l.size_f_flags,
+		   l.mp_arg_vma, l.mp_arg_start, l.mp_arg_end, l.mp_arg_newflags,
+		   l.off_vma_vm_flags, l.off_vma_vm_file) < 0 || fflush(stdout))
 		return 1;
 	return 0;
 }

@@ -39,12 +39,19 @@ cat "$WORK/probes"
 grep -q 'kprobe layout from btf:/sys/kernel/btf/vmlinux' "$WORK/err" ||
 	fail "--print-probes does not say the layout came from BTF"
 case $kver in
-6.1.*) pos='flags=$arg5:x64 pgoff=$arg6:u64' ;;
-6.12.*) pos='flags=$arg5:x64 vm_flags=$arg6:x64 pgoff=$arg7:u64' ;;
+6.1.*) pos='flags=$arg5:x64 pgoff=$arg6:u64'
+       mpos='start=$arg4:x64 end=$arg5:x64 newflags=$arg6:x64 oldflags=+32($arg2):x64' ;;
+6.12.*) pos='flags=$arg5:x64 vm_flags=$arg6:x64 pgoff=$arg7:u64'
+	mpos='start=$arg5:x64 end=$arg6:x64 newflags=$arg7:x64 oldflags=+32($arg3):x64' ;;
 *) framework_fail "no expected do_mmap signature for $kver" ;;
 esac
 grep -qF -- "$pos ino=+" "$WORK/probes" && ok "do_mmap positions: $pos" ||
 	fail "probe definition lacks '$pos'"
+# mprotect_fixup gained a vma_iterator first argument in 6.2: the positions move.
+grep -Eq "^p:mmaptrace_[0-9]+/mprotect_fixup_entry_[0-9]+ mprotect_fixup $(sed 's/[$()+]/\\&/g' <<< "$mpos") file=" \
+	"$WORK/probes" && ok "mprotect_fixup positions: $mpos" || fail "no mprotect_fixup line with '$mpos'"
+grep -Eq '^r[0-9]+:mmaptrace_[0-9]+/mprotect_fixup_return_[0-9]+ mprotect_fixup ret=\$retval:s32$' \
+	"$WORK/probes" && ok "mprotect_fixup return probe" || fail "mprotect_fixup return probe line"
 grep -Eq '^r[0-9]+:mmaptrace_[0-9]+/do_mmap_return_[0-9]+ do_mmap ret=\$retval:x64$' \
 	"$WORK/probes" && ok "return probe fetches only \$retval" || fail "return probe line"
 check "--print-probes created no probe" 0 "$(ours)"
@@ -118,7 +125,8 @@ elf_loader_checks() {
 	check "ELF loader: $1 backend" kprobe "$(jq -r .backend <<< "$rec")"
 }
 
-trace_mapper --backend kprobe -- exec "$f"
+# One process maps $f, then loads code as a JIT and a memfd loader do (mprotect_checks).
+trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- loaders "$f"
 check "tracer exit status" 0 "$TRACER_STATUS"
 cat "$WORK/err"
 every_line_parses "$WORK/out.json"
@@ -127,8 +135,8 @@ elf_loader_checks mapper "$MAPPER"
 elf_loader_checks ld.so /lib64/ld-linux-x86-64.so.2
 # ld.so's own anonymous mappings: no file, so no inode, dev, ctime or flags (never 0).
 check "anonymous mappings with a file field" 0 \
-	"$(jq -c 'select(.mmap_flags % 64 >= 32 and ([.pathname,.inode,.dev,.ctime,.flags] != [null,null,null,null,null]))' "$WORK/out.json" | wc -l)"
-[ "$(jq -c 'select(.mmap_flags % 64 >= 32)' "$WORK/out.json" | wc -l)" -gt 0 ] ||
+	"$(jq -c 'select(.event == "do_mmap" and .mmap_flags % 64 >= 32 and ([.pathname,.inode,.dev,.ctime,.flags] != [null,null,null,null,null]))' "$WORK/out.json" | wc -l)"
+[ "$(jq -c 'select(.event == "do_mmap" and .mmap_flags % 64 >= 32)' "$WORK/out.json" | wc -l)" -gt 0 ] ||
 	fail "no anonymous mapping recorded"
 grep -q 'backend: kprobe' "$WORK/err" || fail "stderr does not name the kprobe backend"
 grep -q 'kprobe layout from btf:' "$WORK/err" || fail "stderr does not say where the offsets came from"
@@ -138,15 +146,46 @@ check "kprobe lost records in a normal run" 0 \
 no_instance_of "$TRACER_PID"
 check "our kprobes after the run" 0 "$(ours)"
 
+# mprotect_checks WHAT: the mprotect_exec records of the loaders run, from the
+# mprotect_fixup kprobe, whose vma gives the protection before the call; checked
+# against the program's own lines and /proc/PID/maps.
+mprotect_checks() {
+	local line addr recs rec
+	grep -q "kprobe layout: mprotect_fixup(vma=" "$WORK/err" ||
+		{ cat "$WORK/err"; fail "$1: stderr does not give the mprotect_fixup layout"; }
+	check "$1: mprotect_exec records (jit twice, memfd once)" 3 \
+		"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
+	line=$(grep -m1 '^mprotect=exec' "$WORK/res")
+	addr=$(field addr "$line")
+	recs=$(jq -c --arg a "$(printf '0x%x' "$addr")" 'select(.data.addr == $a)' "$WORK/out.json")
+	check "$1: jit records (W^X twice)" 2 "$(grep -c . <<< "$recs")"
+	rec=$(head -1 <<< "$recs")
+	check "$1: jit prot, prev_prot (from the vma), len" '["0x5","0x3",4096]' \
+		"$(jq -c '[.data.prot,.data.prev_prot,.data.len]' <<< "$rec")"
+	check "$1: jit anonymous, alerts" 'true ["anon_exec"]' \
+		"$(jq -c '.data.anonymous, .data.alerts' <<< "$rec" | tr '\n' ' ' | sed 's/ $//')"
+	check "$1: jit backend" kprobe "$(jq -r .data.backend <<< "$rec")"
+	check "$1: jit maps perms" r-xp "$(maps_line "$addr" | awk '{print $2}')"
+	addr=$(field addr "$(grep '^mprotect=memfd' "$WORK/res")")
+	rec=$(jq -c --arg a "$(printf '0x%x' "$addr")" 'select(.data.addr == $a)' "$WORK/out.json")
+	check "$1: memfd path as maps shows it" "$(maps_line "$addr" | cut -d' ' -f6- | sed 's/^ *//')" \
+		"$(jq -r .data.mapped.path <<< "$rec")"
+	check "$1: memfd sha256" "$(sha256sum < "$f" | cut -d' ' -f1)" "$(jq -r .data.mapped.sha256 <<< "$rec")"
+	check "$1: memfd prev_prot, alerts" '"0x1" ["memfd_exec"]' \
+		"$(jq -c '.data.prev_prot, .data.alerts' <<< "$rec" | tr '\n' ' ' | sed 's/ $//')"
+}
+mprotect_checks btf
+
 # Without BTF: btf.c's table for this version must give the same truth.
 export MMAPTRACE_BTF=none
-trace_mapper --backend kprobe -- exec "$f"
+trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- loaders "$f"
 unset MMAPTRACE_BTF
 check "fallback: tracer exit status" 0 "$TRACER_STATUS"
 grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback named on stderr" ||
 	{ cat "$WORK/err"; fail "stderr does not name the fallback table"; }
 exec_file_checks fallback
 check "our kprobes after the fallback run" 0 "$(ours)"
+mprotect_checks fallback
 
 # A run killed with SIGKILL leaves its probes; the next run removes them.
 rm -f "$WORK/ctl2"; mkfifo "$WORK/ctl2"
@@ -161,10 +200,10 @@ done
 kill -9 "$crashed"
 wait "$crashed" 2>/dev/null
 exec 8>&-
-check "probes of the killed run still there" 2 "$(grep -c "^[pr][0-9]*:mmaptrace_$crashed/" "$TRACEFS/kprobe_events")"
+check "probes of the killed run still there" 4 "$(grep -c "^[pr][0-9]*:mmaptrace_$crashed/" "$TRACEFS/kprobe_events")"
 "$MMAPTRACE" --backend kprobe -o /dev/null -- true 2> "$WORK/err"
 check "next run exit status" 0 "$?"
-grep -q "removed 2 kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
+grep -q "removed 4 kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
 	ok "next run says it removed the killed run's probes" || { cat "$WORK/err"; fail "no removal message"; }
 no_instance_of "$crashed"
 check "our kprobes after the sweep" 0 "$(ours)"

@@ -42,6 +42,20 @@
  *                    process exits and another is forked); "region tid=T start=A" per
  *                    thread, then "map=stress count=N" (successful mmaps in all); each
  *                    thread maps 100 times, paced by a 1 ms sleep every 4 mappings
+ *   jit              map an anonymous page PROT_READ|PROT_WRITE, write a "ret" into it,
+ *                    mprotect it PROT_READ|PROT_EXEC and call it; then PROT_READ|PROT_WRITE
+ *                    and PROT_READ|PROT_EXEC again (W^X flipping, as JITs do):
+ *                    "map=jit addr=A len=L" and "mprotect=exec addr=A len=L prot=P prev=P"
+ *                    for each of the two
+ *   wx               map an anonymous page PROT_READ|PROT_WRITE|PROT_EXEC ("map=wx"), then
+ *                    another PROT_READ|PROT_WRITE and mprotect it to all three
+ *                    ("mprotect=wx")
+ *   memfd-mprotect F copy F into a memfd, map it PROT_READ at page 0, then mprotect it
+ *                    PROT_READ|PROT_EXEC: the fileless loader's way ("mprotect=memfd")
+ *   loaders FILE     exec FILE, then jit, then memfd-mprotect FILE: one process for the
+ *                    guest kernels, where each process costs seconds
+ *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
+ *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
  * After the mappings it prints "ready PID" and waits for EOF on stdin
  * (unless -n: exit at once), so the test can look at /proc/PID/maps.
  * With -w it first prints "waiting PID" and maps only after a line on
@@ -93,6 +107,51 @@ static void *map_or_die(void *hint, size_t len, int prot, int flags, int fd, off
 	}
 	report(what, p, len, prot, flags, fd, off);
 	return p;
+}
+
+static void mprotect_or_die(void *addr, size_t len, int prot, int prev, const char *what)
+{
+	if (mprotect(addr, len, prot)) {
+		fprintf(stderr, "mapper: mprotect %s: %s\n", what, strerror(errno));
+		exit(2);
+	}
+	printf("mprotect=%s pid=%d addr=%lu len=%zu prot=%d prev=%d\n", what, (int)getpid(),
+	       (unsigned long)addr, len, prot, prev);
+	fflush(stdout);
+}
+
+/* The JIT's way: write code into RW memory, make it RX, run it. */
+static void jit(void)
+{
+	unsigned char *code = map_or_die(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "jit");
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		code[0] = 0xc3;	/* x86-64 "ret" */
+		mprotect_or_die(code, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE,
+				"exec");
+		((void (*)(void))code)();
+		if (!i && mprotect(code, (size_t)page, PROT_READ | PROT_WRITE))
+			exit(2);
+	}
+}
+
+static int open_or_die(const char *path);
+static void copy_fd(int in, int out);
+
+/* The fileless loader's way: a memfd mapped read-only, then made executable. */
+static void memfd_mprotect(const char *path)
+{
+	int in = open_or_die(path), fd = memfd_create("loader", MFD_CLOEXEC);
+	void *p;
+
+	if (fd < 0)
+		exit(2);
+	copy_fd(in, fd);
+	close(in);
+	p = map_or_die(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, fd, 0, "memfd");
+	mprotect_or_die(p, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ, "memfd");
 }
 
 static int open_or_die(const char *path)
@@ -476,6 +535,39 @@ int main(int argc, char **argv)
 			return 2;
 		copy_fd(in, fd);
 		map_exec_fd(fd);
+	} else if (!strcmp(argv[i], "jit")) {
+		jit();
+	} else if (!strcmp(argv[i], "wx")) {
+		void *p;
+
+		map_or_die(NULL, (size_t)page, PROT_READ | PROT_WRITE | PROT_EXEC,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "wx");
+		p = map_or_die(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "rw");
+		mprotect_or_die(p, (size_t)page, PROT_READ | PROT_WRITE | PROT_EXEC,
+				PROT_READ | PROT_WRITE, "wx");
+	} else if (!strcmp(argv[i], "memfd-mprotect") && i + 1 < argc) {
+		memfd_mprotect(argv[i + 1]);
+	} else if (!strcmp(argv[i], "loaders") && i + 1 < argc) {
+		map_exec(argv[i + 1]);
+		jit();
+		memfd_mprotect(argv[i + 1]);
+	} else if (!strcmp(argv[i], "unlinked") && i + 1 < argc) {
+		int fd = open_or_die(argv[i + 1]);
+
+		if (unlink(argv[i + 1]))
+			return 2;
+		map_exec_fd(fd);
+	} else if (!strcmp(argv[i], "self-delete") && i + 1 < argc) {
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n <= 0)
+			return 2;
+		self[n] = '\0';
+		if (unlink(self))
+			return 2;
+		map_exec(argv[i + 1]);
 	} else if (!strcmp(argv[i], "symlink-swap") && i + 2 < argc) {
 		char tmp[4096];
 
