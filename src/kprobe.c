@@ -460,6 +460,7 @@ int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret
 {
 	char *buf = tracefs_instance_file_read(NULL, "kprobe_profile", NULL);
 	char *line, *save = NULL;
+	uint64_t e = 0, r = 0;
 	int found = 0;
 
 	if (!buf)
@@ -467,7 +468,8 @@ int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret
 	/*
 	 * "  EVENT  HITS  MISSED" per line. For a kretprobe MISSED includes the
 	 * returns lost for want of a free instance (measured on 6.1 and 6.12:
-	 * hits + missed = the kprobe's hits).
+	 * hits + missed = the kprobe's hits). The mprotect_fixup pair, where it
+	 * was placed, counts in with the do_mmap pair: a miss is a lost call.
 	 */
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[64];
@@ -476,16 +478,22 @@ int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret
 		if (sscanf(line, "%63s %llu %llu", name, &hit, &missed) != 3)
 			continue;
 		if (!strcmp(name, k->entry_event)) {
-			if (entry)
-				*entry = missed;
+			e += missed;
 			found |= 1;
 		} else if (!strcmp(name, k->return_event)) {
-			if (ret)
-				*ret = missed;
+			r += missed;
 			found |= 2;
+		} else if (!strcmp(name, k->mp_entry_event)) {
+			e += missed;
+		} else if (!strcmp(name, k->mp_return_event)) {
+			r += missed;
 		}
 	}
 	free(buf);
+	if (entry)
+		*entry = e;
+	if (ret)
+		*ret = r;
 	return found == 3 ? 0 : -ENOENT;
 }
 

@@ -343,7 +343,8 @@ static int set_filter(struct mmt_probe *p, const struct mmt_probe_event *e)
 	if (!f)
 		return 0;
 	snprintf(path, sizeof(path), "events/%s/%s/filter", e->system, e->name);
-	if (tracefs_instance_file_write(p->inst, path, f) == 0)
+	/* Bytes written, or -1. */
+	if (tracefs_instance_file_write(p->inst, path, f) >= 0)
 		return 0;
 	if (f != e->filter && p->comm_filter[0]) {
 		if (!p->quiet)
