@@ -398,31 +398,28 @@ out_failed:
 	return r;
 }
 
+/* Deletes @event if this run made it; Return: 0 or -errno. */
+static int delete_created(const struct mmt_kprobe *k, bool *created, const char *event)
+{
+	if (!*created)
+		return 0;
+	*created = false;
+	return delete_event(k->group, event);
+}
+
 int mmt_kprobe_destroy(struct mmt_kprobe *k)
 {
 	int r = 0, e;
 
-	if (k->mp_return_created) {
-		e = delete_event(k->group, k->mp_return_event);
-		r = r ?: e;
-		k->mp_return_created = false;
-	}
-	if (k->mp_entry_created) {
-		e = delete_event(k->group, k->mp_entry_event);
-		r = r ?: e;
-		k->mp_entry_created = false;
-	}
-
-	if (k->return_created) {
-		e = delete_event(k->group, k->return_event);
-		r = r ?: e;
-		k->return_created = false;
-	}
-	if (k->entry_created) {
-		e = delete_event(k->group, k->entry_event);
-		r = r ?: e;
-		k->entry_created = false;
-	}
+	/* Returns before entries, mprotect_fixup's before do_mmap's; the first error counts. */
+	e = delete_created(k, &k->mp_return_created, k->mp_return_event);
+	r = r ?: e;
+	e = delete_created(k, &k->mp_entry_created, k->mp_entry_event);
+	r = r ?: e;
+	e = delete_created(k, &k->return_created, k->return_event);
+	r = r ?: e;
+	e = delete_created(k, &k->entry_created, k->entry_event);
+	r = r ?: e;
 	return r;
 }
 
