@@ -1168,17 +1168,35 @@ static int handle_signals(struct tracer *t)
 	return stop;
 }
 
+static bool is_pipe(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 static int main_loop(struct tracer *t)
 {
-	struct pollfd fds[2 + MAX_PIDS + 1024];
+	struct pollfd fds[3 + MAX_PIDS + 1024];
 	int n, ncpu, i, r, hash_fd = t->hasher ? mmt_hasher_notify_fd(t->hasher) : -1;
+	int out_fd = -1, pipe_fd = -1;
 
 	for (;;) {
 		if (finished(t))
 			return 0;
+		/* Looked at again only when SIGHUP reopened -o (it may name a FIFO). */
+		if (t->out_fd != out_fd) {
+			out_fd = t->out_fd;
+			pipe_fd = is_pipe(out_fd) ? out_fd : -1;
+		}
 		n = 0;
 		fds[n++] = (struct pollfd){ .fd = t->sfd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = hash_fd, .events = POLLIN };
+		/*
+		 * A pipe whose reader left (| head -1) says so as POLLERR: stop
+		 * now, not at the next write, which on a quiet host may not come.
+		 */
+		fds[n++] = (struct pollfd){ .fd = pipe_fd };
 		for (i = 0; i < t->opt->npids; i++)
 			fds[n++] = (struct pollfd){ .fd = t->pidfds[i], .events = POLLIN };
 		ncpu = mmt_ring_pollfds(t->ring, fds + n);
@@ -1189,8 +1207,13 @@ static int main_loop(struct tracer *t)
 			return 0;
 		if (t->hasher && fds[1].revents)
 			mmt_hasher_notify_clear(t->hasher);
+		if (fds[2].revents & POLLERR) {
+			t->out_err = -EPIPE;
+			return mmt_perror(-EPIPE, "cannot write %s",
+					  t->opt->outfile ? t->opt->outfile : "output");
+		}
 		for (i = 0; i < t->opt->npids; i++) {
-			if (t->pidfds[i] >= 0 && fds[2 + i].revents) {
+			if (t->pidfds[i] >= 0 && fds[3 + i].revents) {
 				close(t->pidfds[i]);
 				t->pidfds[i] = -1;
 				t->pids_alive--;
