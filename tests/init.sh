@@ -86,6 +86,50 @@ trace_mapper() {
 	TRACER_STATUS=$?
 }
 
+# trace_stopped [MMAPTRACE OPTIONS] -- [-n] MAPPER ARGS: like trace_mapper, but
+# the tracer is stopped (SIGSTOP) from before the mapper's first mapping until
+# the mapper is done (printed "ready"; with -n, has exited too), so the reader
+# surely looks only after what the mapper did meanwhile (an unlink, a rename,
+# its own exit): a fast reader would otherwise often look before.
+# Records in $WORK/out.json, mapper output in $WORK/res, tracer stderr in
+# $WORK/err; sets TRACER_PID, MAPPER_PID and TRACER_STATUS.
+trace_stopped() {
+	local opts=() nowait=() i
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+	shift
+	[ "${1:-}" = -n ] && { nowait=(-n); shift; }
+	rm -f "$WORK/ctl" "$WORK/res"
+	mkfifo "$WORK/ctl"
+	"$MMAPTRACE" -o "$WORK/out.json" "${opts[@]}" -- "$MAPPER" "${nowait[@]}" -w "$@" \
+		< "$WORK/ctl" > "$WORK/res" 2> "$WORK/err" &
+	TRACER_PID=$!
+	exec 9> "$WORK/ctl"
+	for i in $(seq 1 200); do
+		grep -q '^waiting' "$WORK/res" 2>/dev/null && break
+		sleep 0.05
+	done
+	MAPPER_PID=$(sed -n 's/^waiting //p' "$WORK/res")
+	[ -n "$MAPPER_PID" ] || framework_fail "mapper did not start: $(cat "$WORK/err")"
+	kill -STOP "$TRACER_PID"
+	echo go >&9
+	for i in $(seq 1 200); do
+		grep -q '^ready' "$WORK/res" && break
+		sleep 0.05
+	done
+	grep -q '^ready' "$WORK/res" || framework_fail "mapper did not finish: $(cat "$WORK/res")"
+	# -n: the mapper exits at once; the stopped tracer (its parent) leaves a zombie.
+	for i in $(seq 1 200); do
+		[ ${#nowait[@]} = 0 ] && break
+		[ "$(cut -d' ' -f3 "/proc/$MAPPER_PID/stat" 2>/dev/null)" = Z ] && break
+		sleep 0.05
+	done
+	kill -CONT "$TRACER_PID"
+	sleep 0.3
+	exec 9>&-
+	wait "$TRACER_PID"
+	TRACER_STATUS=$?
+}
+
 # field KEY LINE: value of KEY= in a mapper output line.
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }
 
