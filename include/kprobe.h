@@ -69,6 +69,13 @@ void mmt_kprobe_free(struct mmt_kprobe *k);
 int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f);
 
 /**
+ * mmt_kprobe_layout_guessed() - whether the layout is the fallback table's
+ * @k: the definitions
+ * Return: true when BTF was not used (its offsets may not fit this kernel).
+ */
+bool mmt_kprobe_layout_guessed(const struct mmt_kprobe *k);
+
+/**
  * mmt_kprobe_print() - the exact kprobe_events lines mmt_kprobe_create() writes
  * @k: the definitions
  * @f: where to write them, one per line

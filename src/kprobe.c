@@ -287,6 +287,11 @@ int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f)
 	return 0;
 }
 
+bool mmt_kprobe_layout_guessed(const struct mmt_kprobe *k)
+{
+	return k->no_btf[0] != '\0';
+}
+
 static void entry_line(const struct mmt_kprobe *k, char *buf, size_t size)
 {
 	snprintf(buf, size, "p:%s/%s %s %s", k->group, k->entry_event, MMT_KPROBE_FUNC,

@@ -409,7 +409,9 @@ static int kprobe_setup(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	p->kprobe = mmt_kprobe_alloc(getpid());
 	if (!p->kprobe)
 		return -errno;
-	r = opts->quiet ? 0 : mmt_kprobe_describe(p->kprobe, stderr);
+	/* -q silences the layout, not a warning that it may be wrong. */
+	r = opts->quiet && !mmt_kprobe_layout_guessed(p->kprobe) ? 0 :
+	    mmt_kprobe_describe(p->kprobe, stderr);
 	if (r < 0)
 		goto out_free;
 	/* Our lock is held: a group with our pid is a crashed run's that had our pid. */

@@ -186,6 +186,12 @@ grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback n
 exec_file_checks fallback
 check "our kprobes after the fallback run" 0 "$(ours)"
 mprotect_checks fallback
+# -q silences the layout notice, never the warning that it may not fit.
+MMAPTRACE_BTF=none "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
+grep -q "no BTF: .*wrong if this one is built differently" "$WORK/err" &&
+	ok "fallback: -q still warns" || { cat "$WORK/err"; fail "fallback: -q hid the warning"; }
+"$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
+check "BTF layout under -q: stderr" "" "$(grep -v '^mmaptrace: [0-9]* events\|reader cpu' "$WORK/err")"
 
 # A run killed with SIGKILL leaves its probes; the next run removes them.
 rm -f "$WORK/ctl2"; mkfifo "$WORK/ctl2"
