@@ -121,6 +121,11 @@ struct tracer {
 	uint64_t sweep_ns;	/* SWEEP_SECONDS, or MMAPTRACE_SWEEP_INTERVAL */
 	struct mmt_protmap *protmap;	/* -e mprotect_exec: protections the calls set */
 	bool track_prot;	/* the kernel does not give an mprotect's previous protection */
+	struct {		/* exe_deleted of the last process asked, in drain @batch */
+		pid_t tgid;
+		uint64_t batch;
+		bool deleted;
+	} exe;
 };
 
 static void usage(FILE *f)
@@ -598,12 +603,28 @@ static bool path_excluded(const struct options *o, const char *path)
 	return false;
 }
 
+/*
+ * Whether @tgid's executable is deleted, asked once per process and drain:
+ * the stat() of /proc/PID/exe was a tenth of the reader's time on a storm of
+ * exec mappings. Its answer is as fresh as the drain's /proc/PID/maps.
+ */
+static bool exe_deleted(struct tracer *t, pid_t tgid)
+{
+	if (t->exe.tgid != tgid || t->exe.batch != t->batch) {
+		t->exe.tgid = tgid;
+		t->exe.batch = t->batch;
+		t->exe.deleted = mmt_alert_exe_deleted(tgid);
+	}
+	return t->exe.deleted;
+}
+
 /* The alerts of executable memory of @tgid (see alert.h). */
-static unsigned int alerts_of(uint64_t prot, bool anon, const struct mmt_map_info *mi, pid_t tgid)
+static unsigned int alerts_of(struct tracer *t, uint64_t prot, bool anon,
+			      const struct mmt_map_info *mi, pid_t tgid)
 {
 	unsigned int a = mmt_alert_memory(prot, anon, mi);
 
-	if ((prot & PROT_EXEC) && mmt_alert_exe_deleted(tgid))
+	if ((prot & PROT_EXEC) && exe_deleted(t, tgid))
 		a |= MMT_ALERT_EXE_DELETED;
 	return a;
 }
@@ -662,7 +683,7 @@ static int emit_mapping(struct tracer *t, const struct mmt_mapping *m)
 		}
 	}
 	if (ok)
-		rec.alerts = alerts_of(m->enter.prot, m->enter.flags & MAP_ANONYMOUS, &mi,
+		rec.alerts = alerts_of(t, m->enter.prot, m->enter.flags & MAP_ANONYMOUS, &mi,
 				       th->tgid ? th->tgid : m->tid);
 	if (t->opt->alert_filter && !(rec.alerts & t->opt->alert_filter))
 		goto out;
@@ -753,7 +774,7 @@ static int emit_mprotect(struct tracer *t, const struct mmt_mapping *m)
 			goto out;
 		}
 	}
-	rec.alerts = alerts_of(en->prot, mi.anon, &mi, tgid);
+	rec.alerts = alerts_of(t, en->prot, mi.anon, &mi, tgid);
 	if (t->opt->alert_filter && !(rec.alerts & t->opt->alert_filter))
 		goto out;
 	record_init(t, m, th, &mi, &rec);
