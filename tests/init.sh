@@ -56,6 +56,34 @@ no_instance_of() {
 	fi
 }
 
+# wait_tracer: wait for $TRACER_PID, at most MMT_TRACER_WAIT seconds (120);
+# a tracer that has not ended by then is shown (its threads' kernel stacks,
+# and its children's states), then stopped with SIGTERM, and the test
+# fails: a hang says where it hung instead of stalling the whole suite.
+# Sets TRACER_STATUS.
+wait_tracer() {
+	local i t c limit=$((${MMT_TRACER_WAIT:-120} * 10))
+	for ((i = 0; i < limit; i++)); do
+		kill -0 "$TRACER_PID" 2> /dev/null || break
+		[ "$(cut -d' ' -f3 "/proc/$TRACER_PID/stat" 2> /dev/null)" = Z ] && break
+		sleep 0.1
+	done
+	if [ "$i" = "$limit" ]; then
+		fail "tracer $TRACER_PID still running after ${MMT_TRACER_WAIT:-120} s"
+		for t in /proc/"$TRACER_PID"/task/*; do
+			echo "task ${t##*/} ($(cut -d' ' -f3 "$t/stat" 2> /dev/null)," \
+				"wchan $(cat "$t/wchan" 2> /dev/null)):"
+			cat "$t/stack" 2> /dev/null
+		done
+		for c in $(cat /proc/"$TRACER_PID"/task/*/children 2> /dev/null); do
+			echo "child $c: $(cut -d' ' -f2-3 "/proc/$c/stat" 2> /dev/null)"
+		done
+		kill -TERM "$TRACER_PID"
+	fi
+	wait "$TRACER_PID"
+	TRACER_STATUS=$?
+}
+
 # trace_mapper [MMAPTRACE OPTIONS] -- MAPPER ARGS: run the mapper under the
 # tracer; while the mapper waits, copy its /proc/PID/maps, cmdline and comm
 # to $WORK/maps, $WORK/cmdline and $WORK/comm.
@@ -82,8 +110,7 @@ trace_mapper() {
 	cat "/proc/$MAPPER_PID/comm" > "$WORK/comm"
 	sleep 0.2	# let the tracer read the events while the mapper still lives
 	exec 9>&-
-	wait "$TRACER_PID"
-	TRACER_STATUS=$?
+	wait_tracer
 }
 
 # trace_stopped [MMAPTRACE OPTIONS] -- [-n] MAPPER ARGS: like trace_mapper, but
@@ -126,8 +153,7 @@ trace_stopped() {
 	kill -CONT "$TRACER_PID"
 	sleep 0.3
 	exec 9>&-
-	wait "$TRACER_PID"
-	TRACER_STATUS=$?
+	wait_tracer
 }
 
 # field KEY LINE: value of KEY= in a mapper output line.
