@@ -29,6 +29,7 @@ static const struct mmt_probe_event events[] = {
 	{ "sched", "sched_process_exit", MMT_ROLE_TASK_EXIT },
 	{ "sched", "sched_process_exec", MMT_ROLE_TASK_EXEC },
 	{ "task", "task_newtask", MMT_ROLE_TASK_NEW },
+	{ "task", "task_rename", MMT_ROLE_TASK_RENAME },
 };
 
 static uint64_t paired;
