@@ -84,13 +84,12 @@ wait_tracer() {
 	TRACER_STATUS=$?
 }
 
-# trace_mapper [MMAPTRACE OPTIONS] -- MAPPER ARGS: run the mapper under the
-# tracer; while the mapper waits, copy its /proc/PID/maps, cmdline and comm
-# to $WORK/maps, $WORK/cmdline and $WORK/comm.
-# Records in $WORK/out.json, mapper output in $WORK/res, tracer stderr in
-# $WORK/err; sets TRACER_PID, MAPPER_PID and TRACER_STATUS.
-trace_mapper() {
-	local opts=() i
+# start_tracer [MMAPTRACE OPTIONS] -- MAPPER ARGS: the tracer on the mapper in
+# the background, records to $WORK/out.json, mapper output to $WORK/res,
+# tracer stderr to $WORK/err; the mapper's stdin is fd 9 (closing it lets the
+# mapper end). Sets TRACER_PID.
+start_tracer() {
+	local opts=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
 	shift
 	rm -f "$WORK/ctl" "$WORK/res" "$WORK/maps"
@@ -99,10 +98,26 @@ trace_mapper() {
 		< "$WORK/ctl" > "$WORK/res" 2> "$WORK/err" &
 	TRACER_PID=$!
 	exec 9> "$WORK/ctl"
+}
+
+# wait_for_line WORD: at most 10 s for a mapper line that starts with WORD.
+wait_for_line() {
+	local i
 	for i in $(seq 1 200); do
-		grep -q '^ready' "$WORK/res" 2>/dev/null && break
+		grep -q "^$1" "$WORK/res" 2> /dev/null && return 0
 		sleep 0.05
 	done
+	return 1
+}
+
+# trace_mapper [MMAPTRACE OPTIONS] -- MAPPER ARGS: run the mapper under the
+# tracer; while the mapper waits, copy its /proc/PID/maps, cmdline and comm
+# to $WORK/maps, $WORK/cmdline and $WORK/comm.
+# Records in $WORK/out.json, mapper output in $WORK/res, tracer stderr in
+# $WORK/err; sets TRACER_PID, MAPPER_PID and TRACER_STATUS.
+trace_mapper() {
+	start_tracer "$@"
+	wait_for_line ready
 	MAPPER_PID=$(sed -n 's/^ready //p' "$WORK/res")
 	[ -n "$MAPPER_PID" ] || { cat "$WORK/err"; framework_fail "mapper did not start"; }
 	cp "/proc/$MAPPER_PID/maps" "$WORK/maps"
@@ -125,25 +140,13 @@ trace_stopped() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
 	shift
 	[ "${1:-}" = -n ] && { nowait=(-n); shift; }
-	rm -f "$WORK/ctl" "$WORK/res"
-	mkfifo "$WORK/ctl"
-	"$MMAPTRACE" -o "$WORK/out.json" "${opts[@]}" -- "$MAPPER" "${nowait[@]}" -w "$@" \
-		< "$WORK/ctl" > "$WORK/res" 2> "$WORK/err" &
-	TRACER_PID=$!
-	exec 9> "$WORK/ctl"
-	for i in $(seq 1 200); do
-		grep -q '^waiting' "$WORK/res" 2>/dev/null && break
-		sleep 0.05
-	done
+	start_tracer "${opts[@]}" -- "${nowait[@]}" -w "$@"
+	wait_for_line waiting
 	MAPPER_PID=$(sed -n 's/^waiting //p' "$WORK/res")
 	[ -n "$MAPPER_PID" ] || framework_fail "mapper did not start: $(cat "$WORK/err")"
 	kill -STOP "$TRACER_PID"
 	echo go >&9
-	for i in $(seq 1 200); do
-		grep -q '^ready' "$WORK/res" && break
-		sleep 0.05
-	done
-	grep -q '^ready' "$WORK/res" || framework_fail "mapper did not finish: $(cat "$WORK/res")"
+	wait_for_line ready || framework_fail "mapper did not finish: $(cat "$WORK/res")"
 	# -n: the mapper exits at once; the stopped tracer (its parent) leaves a zombie.
 	for i in $(seq 1 200); do
 		[ ${#nowait[@]} = 0 ] && break
