@@ -193,6 +193,23 @@ grep -q "no BTF: .*wrong if this one is built differently" "$WORK/err" &&
 "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
 check "BTF layout under -q: stderr" "" "$(grep -v '^mmaptrace: [0-9]* events\|reader cpu' "$WORK/err")"
 
+# SIGINT and SIGTERM while tracing: the run ends with status 0, whole lines
+# and its summary, and takes its kprobes and instance with it.
+for sig in INT TERM; do
+	start_tracer --backend kprobe -- anon
+	wait_for_line ready || framework_fail "SIG$sig: mapper did not start"
+	wait_ready "$WORK/err" || fail "SIG$sig: the run never enabled its events"
+	check "SIG$sig: our kprobes while running" 4 "$(ours)"
+	kill -s "$sig" "$TRACER_PID"
+	wait_tracer
+	exec 9>&-
+	check "SIG$sig: tracer exit status" 0 "$TRACER_STATUS"
+	grep -q 'events lost' "$WORK/err" || fail "SIG$sig: no summary on stderr"
+	every_line_parses "$WORK/out.json"
+	check "SIG$sig: our kprobes after" 0 "$(ours)"
+	no_instance_of "$TRACER_PID"
+done
+
 # A run killed with SIGKILL leaves its probes; the next run removes them.
 rm -f "$WORK/ctl2"; mkfifo "$WORK/ctl2"
 "$MMAPTRACE" --backend kprobe -o /dev/null -- "$MAPPER" anon < "$WORK/ctl2" > /dev/null 2>&1 &
