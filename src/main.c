@@ -1290,6 +1290,8 @@ static int open_output(const struct options *o, bool *created)
 static void summary(struct tracer *t)
 {
 	uint64_t missed_entry, missed_ret;
+	struct mmt_ring_stats rs;
+	struct mmt_pair_stats ps;
 	char missed[96] = "";
 	struct mmt_stats s;
 
@@ -1311,6 +1313,19 @@ static void summary(struct tracer *t)
 	if (s.corrupt)
 		fprintf(stderr, "mmaptrace: %llu corrupt sub-buffers skipped\n",
 			(unsigned long long)s.corrupt);
+	if (s.unpaired) {
+		mmt_pair_stats(t->pair, &ps);
+		fprintf(stderr, "mmaptrace: unpaired: %llu entries without a return, %llu returns "
+			"without an entry, %llu entries pending at the end\n",
+			(unsigned long long)ps.orphan_entries, (unsigned long long)ps.orphan_exits,
+			(unsigned long long)ps.pending);
+	}
+	/* Nor records that could not be decoded, nor the kernel's own word of a loss. */
+	mmt_ring_stats(t->ring, &rs);
+	if (rs.unknown || rs.markers)
+		fprintf(stderr, "mmaptrace: %llu events not decoded, %llu of %llu sub-buffers "
+			"marked as having missed events\n", (unsigned long long)rs.unknown,
+			(unsigned long long)rs.markers, (unsigned long long)rs.subbufs);
 	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",
 		s.cpu_user_us / 1e6, s.cpu_system_us / 1e6, (unsigned long long)s.max_rss_kb);
 	if (t->hasher)
