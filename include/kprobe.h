@@ -23,10 +23,15 @@ struct mmt_kprobe;
  * The filter of the mprotect_fixup entry in the instance: only a change that
  * makes a VMA executable, or executable memory writable, is recorded
  * (VM_EXEC 0x4, VM_WRITE 0x2), so that the ld.so's RELRO mprotect() calls
- * cost no event.
+ * cost no event. Not recorded either: execve's own call from setup_arg_pages()
+ * for a program with an executable stack (PT_GNU_STACK RWE), which the kernel
+ * marks VM_STACK_INCOMPLETE_SETUP (VM_SEQ_READ 0x8000 | VM_RAND_READ 0x10000,
+ * never both set otherwise): the stack is then at a temporary address, moved
+ * right after, so a record would name a range the process never has.
  */
 #define MMT_KPROBE_MPROTECT_FILTER \
-	"newflags & 4 && (!(oldflags & 4) || (newflags & 2 && !(oldflags & 2)))"
+	"newflags & 4 && !(newflags & 0x8000 && newflags & 0x10000) && " \
+	"(!(oldflags & 4) || (newflags & 2 && !(oldflags & 2)))"
 
 /* Environment: a BTF file to read instead of MMT_BTF_VMLINUX, or "none" to use the fallback */
 #define MMT_KPROBE_BTF_ENV	"MMAPTRACE_BTF"

@@ -153,7 +153,7 @@ mprotect_checks() {
 	local line addr recs rec
 	grep -q "kprobe layout: mprotect_fixup(vma=" "$WORK/err" ||
 		{ cat "$WORK/err"; fail "$1: stderr does not give the mprotect_fixup layout"; }
-	check "$1: mprotect_exec records (jit twice, memfd once)" 3 \
+	check "$1: mprotect_exec records (jit twice, memfd once, pkey once)" 4 \
 		"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
 	line=$(grep -m1 '^mprotect=exec' "$WORK/res")
 	addr=$(field addr "$line")
@@ -173,6 +173,11 @@ mprotect_checks() {
 	check "$1: memfd sha256" "$(sha256sum < "$f" | cut -d' ' -f1)" "$(jq -r .data.mapped.sha256 <<< "$rec")"
 	check "$1: memfd prev_prot, alerts" '"0x1" ["memfd_exec"]' \
 		"$(jq -c '.data.prev_prot, .data.alerts' <<< "$rec" | tr '\n' ' ' | sed 's/ $//')"
+	addr=$(field addr "$(grep '^mprotect=pkey' "$WORK/res")")
+	rec=$(jq -c --arg a "$(printf '0x%x' "$addr")" 'select(.data.addr == $a)' "$WORK/out.json")
+	check "$1: pkey_mprotect prot, prev_prot, len, alerts" '"0x5" "0x3" 4096 ["anon_exec"]' \
+		"$(jq -c '.data.prot, .data.prev_prot, .data.len, .data.alerts' <<< "$rec" | tr '\n' ' ' | sed 's/ $//')"
+	check "$1: pkey maps perms" r-xp "$(maps_line "$addr" | awk '{print $2}')"
 }
 mprotect_checks btf
 
@@ -192,6 +197,36 @@ grep -q "no BTF: .*wrong if this one is built differently" "$WORK/err" &&
 	ok "fallback: -q still warns" || { cat "$WORK/err"; fail "fallback: -q hid the warning"; }
 "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
 check "BTF layout under -q: stderr" "" "$(grep -v '^mmaptrace: [0-9]* events\|reader cpu' "$WORK/err")"
+
+# An executable stack (PT_GNU_STACK RWE, as gcc -z execstack makes it): execve
+# itself makes the stack executable through mprotect_fixup, while the stack is
+# at a temporary address. No mprotect_exec record may name that range.
+python3 -c '
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+off, = struct.unpack_from("<Q", b, 0x20)
+size, n = struct.unpack_from("<HH", b, 0x36)
+for o in range(off, off + size * n, size):
+    if struct.unpack_from("<I", b, o)[0] == 0x6474e551:
+        struct.pack_into("<I", b, o + 4, 7)
+open(sys.argv[2], "wb").write(b)' "$MAPPER" "$WORK/execstack" && chmod +x "$WORK/execstack" ||
+	framework_fail "cannot make an executable-stack copy of the mapper"
+MAPPER=$WORK/execstack trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- anon
+check "exec stack: maps has an rwxp [stack]" 1 "$(grep -c ' rwxp .*\[stack\]$' "$WORK/maps")"
+check "exec stack: mprotect_exec records" 0 \
+	"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
+[ "$(jq -c 'select(.event == "do_mmap")' "$WORK/out.json" | wc -l)" -gt 0 ] ||
+	fail "exec stack: the run recorded nothing at all"
+
+# Ordinary programs raise no alert with the kprobe backend either, which also
+# sees the ELF loader's mappings and execve's own stack setup.
+for cmd in "ls /" "python3 -c pass"; do
+	"$MMAPTRACE" -q --backend kprobe -e do_mmap,mmap_exec,mprotect_exec -o "$WORK/out.json" \
+		-- $cmd > /dev/null 2> "$WORK/err"
+	check "$cmd: status" 0 "$?"
+	check "$cmd: records with an alert (of $(wc -l < "$WORK/out.json"))" 0 \
+		"$(jq -c 'select((.alerts // .data.alerts) != [])' "$WORK/out.json" | wc -l)"
+done
 
 # SIGINT and SIGTERM while tracing: the run ends with status 0, whole lines
 # and its summary, and takes its kprobes and instance with it.

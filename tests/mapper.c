@@ -52,8 +52,14 @@
  *                    ("mprotect=wx")
  *   memfd-mprotect F copy F into a memfd, map it PROT_READ at page 0, then mprotect it
  *                    PROT_READ|PROT_EXEC: the fileless loader's way ("mprotect=memfd")
- *   loaders FILE     exec FILE, then jit, then memfd-mprotect FILE: one process for the
- *                    guest kernels, where each process costs seconds
+ *   pkey             an anonymous page PROT_READ|PROT_WRITE made PROT_READ|PROT_EXEC by
+ *                    pkey_mprotect() with the default key (-1): "mprotect=pkey"
+ *   noexec FILE DIR  map FILE (on the mount at DIR) PROT_READ at page 0, remount DIR
+ *                    noexec, try to map FILE PROT_EXEC ("map=try errno=E": the kernel
+ *                    refuses), then mprotect the first mapping PROT_READ|PROT_EXEC, which
+ *                    the kernel allows (it was mapped before the remount): "mprotect=noexec"
+ *   loaders FILE     exec FILE, then jit, memfd-mprotect FILE and pkey: one process for
+ *                    the guest kernels, where each process costs seconds
  *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
  *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
  * After the mappings it prints "ready PID" and waits for EOF on stdin
@@ -152,6 +158,41 @@ static void memfd_mprotect(const char *path)
 	close(in);
 	p = map_or_die(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, fd, 0, "memfd");
 	mprotect_or_die(p, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ, "memfd");
+}
+
+/* pkey_mprotect() with no key is mprotect() by another syscall: a tracer must see both. */
+static void pkey_exec(void)
+{
+	void *p = map_or_die(NULL, (size_t)page, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "pkey");
+
+	if (syscall(SYS_pkey_mprotect, p, (size_t)page, PROT_READ | PROT_EXEC, -1)) {
+		fprintf(stderr, "mapper: pkey_mprotect: %s\n", strerror(errno));
+		exit(2);
+	}
+	printf("mprotect=pkey pid=%d addr=%lu len=%zu prot=%d prev=%d\n", (int)getpid(),
+	       (unsigned long)p, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE);
+	fflush(stdout);
+}
+
+/*
+ * Code from a noexec mount: mmap(PROT_EXEC) is refused there, but a mapping
+ * made before the remount keeps VM_MAYEXEC, so mprotect() still makes it
+ * executable.
+ */
+static void noexec_mprotect(const char *path, const char *dir)
+{
+	int fd = open_or_die(path);
+	void *p = map_or_die(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, fd, 0, "ro");
+	void *q;
+
+	if (mount(NULL, dir, NULL, MS_REMOUNT | MS_NOEXEC, NULL)) {
+		fprintf(stderr, "mapper: remount %s noexec: %s\n", dir, strerror(errno));
+		exit(2);
+	}
+	q = mmap(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	printf("map=try errno=%d\n", q == MAP_FAILED ? errno : 0);
+	mprotect_or_die(p, (size_t)page, PROT_READ | PROT_EXEC, PROT_READ, "noexec");
 }
 
 static int open_or_die(const char *path)
@@ -552,6 +593,11 @@ int main(int argc, char **argv)
 		map_exec(argv[i + 1]);
 		jit();
 		memfd_mprotect(argv[i + 1]);
+		pkey_exec();
+	} else if (!strcmp(argv[i], "pkey")) {
+		pkey_exec();
+	} else if (!strcmp(argv[i], "noexec") && i + 2 < argc) {
+		noexec_mprotect(argv[i + 1], argv[i + 2]);
 	} else if (!strcmp(argv[i], "unlinked") && i + 1 < argc) {
 		int fd = open_or_die(argv[i + 1]);
 
