@@ -23,6 +23,8 @@ struct mmt_ring_stats {
 	uint64_t markers;	/* sub-buffers that carried a missed-events marker */
 	uint64_t unknown;	/* events of an id the reader did not ask for, or cut short */
 	uint64_t corrupt;	/* sub-buffers skipped: commit size past the page */
+	uint64_t unseen;	/* records the kernel handed over and the reader did not read
+				   (counted in lost too) */
 };
 
 /**

@@ -1326,6 +1326,10 @@ static void summary(struct tracer *t)
 		fprintf(stderr, "mmaptrace: %llu events not decoded, %llu of %llu sub-buffers "
 			"marked as having missed events\n", (unsigned long long)rs.unknown,
 			(unsigned long long)rs.markers, (unsigned long long)rs.subbufs);
+	if (rs.unseen)
+		fprintf(stderr, "mmaptrace: %llu events the kernel handed over were never read here "
+			"(another reader of the instance?); counted as lost\n",
+			(unsigned long long)rs.unseen);
 	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",
 		s.cpu_user_us / 1e6, s.cpu_system_us / 1e6, (unsigned long long)s.max_rss_kb);
 	if (t->hasher)

@@ -80,6 +80,8 @@ struct cpu_queue {
 	size_t head, len, cap;
 	uint64_t lost_seen;	/* overrun + dropped at the last stats read */
 	uint64_t last_ts;	/* of the newest event read from this CPU */
+	uint64_t records;	/* data records read from this CPU (decoded or not) */
+	uint64_t unseen;	/* records the kernel handed over that were not read */
 };
 
 struct mmt_ring {
@@ -366,6 +368,7 @@ static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
 		struct mmt_event *ev;
 		unsigned int size;
 
+		q->records++;
 		/* Each record lies past the last: anything else is a corrupt page. */
 		at = kbuffer_curr_offset(q->kbuf);
 		if (at <= last_at) {
@@ -509,6 +512,7 @@ int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost)
 		struct cpu_queue *q = &ring->q[i];
 		char *buf;
 		uint64_t now;
+		int64_t unseen;
 
 		snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", q->cpu);
 		buf = tracefs_instance_file_read(ring->inst, path, NULL);
@@ -517,7 +521,18 @@ int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost)
 		/* "\noverrun:" so that "commit overrun:" is not taken for it. */
 		now = stats_value(buf, "\noverrun:") + stats_value(buf, "commit overrun:") +
 		      stats_value(buf, "dropped events:");
+		unseen = stats_value(buf, "read events:") - (int64_t)q->records;
 		free(buf);
+		/*
+		 * The kernel counts what it handed to readers: any of it that
+		 * this reader did not see (a sub-buffer it could not walk, a
+		 * second reader of the instance) is lost too, and said.
+		 */
+		if (unseen > 0 && (uint64_t)unseen > q->unseen) {
+			ring->st.unseen += (uint64_t)unseen - q->unseen;
+			q->unseen = (uint64_t)unseen;
+		}
+		now += q->unseen;
 		if (cpu_lost)
 			cpu_lost[i] = now > q->lost_seen ? now - q->lost_seen : 0;
 		if (now > q->lost_seen) {
