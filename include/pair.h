@@ -37,6 +37,13 @@ void mmt_pair_free(struct mmt_pair *pair);
 int mmt_pair_feed(struct mmt_pair *pair, const struct mmt_event *ev, struct mmt_mapping *out);
 
 /**
+ * mmt_pair_set_window() - when (trace clock) the entry events were on: a
+ * return outside [@start, @end) whose entry is missing is of a call that
+ * began while they were off, and is not counted as an orphan
+ */
+void mmt_pair_set_window(struct mmt_pair *p, uint64_t start, uint64_t end);
+
+/**
  * mmt_pair_sweep() - drop the pending entries of threads long gone (their
  * exit events were lost); they count as orphan entries.
  */

@@ -105,6 +105,12 @@ int mmt_probe_add_pid(struct mmt_probe *probe, pid_t tid);
 int mmt_probe_enable(struct mmt_probe *probe);
 
 /**
+ * mmt_probe_stop_entries() - switch off the call entries only, so that the
+ * calls under way still record their returns before mmt_probe_disable()
+ */
+void mmt_probe_stop_entries(struct mmt_probe *probe);
+
+/**
  * mmt_probe_disable() - switch the events off (the buffers stay readable)
  * @probe: the probe
  */

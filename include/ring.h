@@ -25,6 +25,7 @@ struct mmt_ring_stats {
 	uint64_t corrupt;	/* sub-buffers skipped: commit size past the page */
 	uint64_t unseen;	/* records the kernel handed over and the reader did not read
 				   (counted in lost too) */
+	uint64_t unread;	/* events in the buffers at the last stats read */
 };
 
 /**
@@ -58,9 +59,9 @@ int mmt_ring_ncpus(const struct mmt_ring *ring);
 /**
  * mmt_ring_drain() - read all CPUs, deliver events in timestamp order
  * @ring: the reader
- * @final: deliver everything; otherwise events newer than "now - 1 ms" are
- *	held for the next call, because a CPU that has not been read yet may
- *	still commit an older one
+ * @final: deliver everything; otherwise events newer than the start of the
+ *	call are held for the next one, because a CPU that has not been read
+ *	yet may still commit an older one
  * @fn: receives the events
  * @ctx: passed to @fn
  * Return: events delivered, or -errno (a read error or @fn's error).
@@ -77,6 +78,19 @@ bool mmt_ring_held(const struct mmt_ring *ring);
  * Return: events lost since the last call on all CPUs, or -errno.
  */
 int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost);
+
+/**
+ * mmt_ring_settle() - wait until no writer is active on any CPU
+ * @ring: the reader
+ * @max_ms: how long at most
+ *
+ * After the events are disabled, a writer that passed the enable check
+ * before may still commit, microseconds later: a last drain before that
+ * would leave its event unread. Settled is two reads of the per-CPU counts,
+ * 1 ms apart, that agree.
+ * Return: 0, -ETIMEDOUT, or -errno from reading the stats.
+ */
+int mmt_ring_settle(struct mmt_ring *ring, int max_ms);
 
 /** mmt_ring_stats() - counters so far. */
 void mmt_ring_stats(const struct mmt_ring *ring, struct mmt_ring_stats *st);

@@ -118,6 +118,7 @@ struct tracer {
 	uint64_t batch;		/* drains so far: Kunai's info.event.batch */
 	uint64_t filtered;	/* mappings dropped by --comm, --uid, --exclude-path */
 	uint64_t start_ns, last_stats, last_sweep;
+	uint64_t entries_on;	/* when the entry events were enabled (trace clock) */
 	uint64_t sweep_ns;	/* SWEEP_SECONDS, or MMAPTRACE_SWEEP_INTERVAL */
 	struct mmt_protmap *protmap;	/* -e mprotect_exec: protections the calls set */
 	bool track_prot;	/* the kernel does not give an mprotect's previous protection */
@@ -1326,6 +1327,9 @@ static void summary(struct tracer *t)
 		fprintf(stderr, "mmaptrace: %llu events not decoded, %llu of %llu sub-buffers "
 			"marked as having missed events\n", (unsigned long long)rs.unknown,
 			(unsigned long long)rs.markers, (unsigned long long)rs.subbufs);
+	if (rs.unread)
+		fprintf(stderr, "mmaptrace: %llu events were still in the buffers at the end, "
+			"not read\n", (unsigned long long)rs.unread);
 	if (rs.unseen)
 		fprintf(stderr, "mmaptrace: %llu events the kernel handed over were never read here "
 			"(another reader of the instance?); counted as lost\n",
@@ -1395,6 +1399,8 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 	r = mmt_probe_enable(t->probe);
 	if (r < 0)
 		goto out_child;
+	t->entries_on = mmt_mono_ns();
+	mmt_pair_set_window(t->pair, t->entries_on, UINT64_MAX);
 	t->tracing = true;
 	t->start_ns = t->last_stats = t->last_sweep = mmt_mono_ns();
 	describe_backend(t);
@@ -1410,10 +1416,20 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 		}
 	}
 	r = main_loop(t);
-	/* Stop the events first so the last drain sees a finished buffer. */
+	/*
+	 * Stop the events first so the last drain sees a finished buffer: the
+	 * entries, then, once the calls under way have returned (a few ms at
+	 * most, or a busy host's task events keep the counts moving), the rest.
+	 */
+	/* From the moment the entries may be off (the write takes ms), not after. */
+	mmt_pair_set_window(t->pair, t->entries_on, mmt_mono_ns());
+	mmt_probe_stop_entries(t->probe);
+	mmt_ring_settle(t->ring, 20);
 	mmt_probe_disable(t->probe);
-	if (r >= 0 || r == -EPIPE)
+	if (r >= 0 || r == -EPIPE) {
+		mmt_ring_settle(t->ring, 100);
 		drain(t, true);
+	}
 	return r;
 out_child:
 	if (go_fd >= 0) {

@@ -12,7 +12,14 @@
 struct mmt_pair {
 	struct mmt_tidmap *pending;
 	struct mmt_pair_stats st;
+	uint64_t start, end;	/* when the entries were recorded */
 };
+
+void mmt_pair_set_window(struct mmt_pair *p, uint64_t start, uint64_t end)
+{
+	p->start = start;
+	p->end = end;
+}
 
 struct mmt_pair *mmt_pair_new(void)
 {
@@ -20,6 +27,7 @@ struct mmt_pair *mmt_pair_new(void)
 
 	if (!p)
 		return NULL;
+	p->end = UINT64_MAX;
 	p->pending = mmt_tidmap_new(sizeof(struct mmt_event));
 	if (!p->pending) {
 		free(p);
@@ -63,7 +71,9 @@ int mmt_pair_feed(struct mmt_pair *p, const struct mmt_event *ev, struct mmt_map
 		goto paired;
 	case MMT_ROLE_MMAP_EXIT:
 		if (!pending || pending->role != MMT_ROLE_MMAP_ENTER) {
-			p->st.orphan_exits++;
+			/* A call that began while entries were off lost nothing. */
+			if (ev->ts >= p->start && ev->ts < p->end)
+				p->st.orphan_exits++;
 			return 0;
 		}
 paired:

@@ -554,28 +554,59 @@ int mmt_probe_add_pid(struct mmt_probe *p, pid_t tid)
 	return 0;
 }
 
+static bool is_entry_event(const struct mmt_probe_event *e)
+{
+	return e->role == MMT_ROLE_MMAP_ENTER || e->role == MMT_ROLE_MPROT_ENTER;
+}
+
+/*
+ * The enable file itself: tracefs_event_enable() matches names as regexes
+ * over every event directory (2600 stat calls here).
+ */
+static int write_enable(struct mmt_probe *p, const struct mmt_probe_event *e, const char *v)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "events/%s/%s/enable", e->system, e->name);
+	if (tracefs_instance_file_write(p->inst, path, v) < 0)
+		return mmt_perror(errno ? -errno : -ENOENT, "cannot %s event %s/%s",
+				  *v == '1' ? "enable" : "disable", e->system, e->name);
+	return 0;
+}
+
+/*
+ * The entries last: a call whose entry is recorded then has its return
+ * recorded too (mmt_probe_stop_entries() is the other end of that).
+ */
 int mmt_probe_enable(struct mmt_probe *p)
 {
+	int pass, r;
 	size_t i;
 
 	for (i = 0; i < p->nevents; i++) {
-		const struct mmt_probe_event *e = &p->ev[i];
-		char path[256];
-		int r = set_filter(p, e);
-
+		r = set_filter(p, &p->ev[i]);
 		if (r < 0)
 			return r;
-		/*
-		 * The enable file itself: tracefs_event_enable() matches names as
-		 * regexes over every event directory (2600 stat calls here).
-		 */
-		snprintf(path, sizeof(path), "events/%s/%s/enable", e->system, e->name);
-		if (tracefs_instance_file_write(p->inst, path, "1") < 0)
-			return mmt_perror(errno ? -errno : -ENOENT, "cannot enable event %s/%s",
-					  e->system, e->name);
 	}
-	p->enabled = true;
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < p->nevents; i++) {
+			if (is_entry_event(&p->ev[i]) != (pass == 1))
+				continue;
+			r = write_enable(p, &p->ev[i], "1");
+			if (r < 0)
+				return r;
+			p->enabled = true;
+		}
 	return 0;
+}
+
+void mmt_probe_stop_entries(struct mmt_probe *p)
+{
+	size_t i;
+
+	for (i = 0; p->enabled && i < p->nevents; i++)
+		if (is_entry_event(&p->ev[i]))
+			write_enable(p, &p->ev[i], "0");
 }
 
 void mmt_probe_disable(struct mmt_probe *p)

@@ -506,6 +506,7 @@ int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost)
 {
 	char path[64];
 	int64_t total = 0;
+	int64_t unread = 0;
 	int i;
 
 	for (i = 0; i < ring->ncpus; i++) {
@@ -522,6 +523,7 @@ int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost)
 		now = stats_value(buf, "\noverrun:") + stats_value(buf, "commit overrun:") +
 		      stats_value(buf, "dropped events:");
 		unseen = stats_value(buf, "read events:") - (int64_t)q->records;
+		unread += stats_value(buf, "entries:");
 		free(buf);
 		/*
 		 * The kernel counts what it handed to readers: any of it that
@@ -541,7 +543,48 @@ int64_t mmt_ring_update_lost(struct mmt_ring *ring, uint64_t *cpu_lost)
 		}
 	}
 	ring->st.lost += total;
+	ring->st.unread = (uint64_t)unread;
 	return total;
+}
+
+/* All that the writers did on every CPU: held, handed over, or dropped. */
+static int64_t written(struct mmt_ring *ring)
+{
+	static const char *const keys[] = {
+		"entries:", "\noverrun:", "commit overrun:", "dropped events:", "read events:",
+	};
+	char path[64];
+	int64_t sum = 0;
+	size_t k;
+	int i;
+
+	for (i = 0; i < ring->ncpus; i++) {
+		char *buf;
+
+		snprintf(path, sizeof(path), "per_cpu/cpu%d/stats", ring->q[i].cpu);
+		buf = tracefs_instance_file_read(ring->inst, path, NULL);
+		if (!buf)
+			return -errno;
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			sum += stats_value(buf, keys[k]);
+		free(buf);
+	}
+	return sum;
+}
+
+int mmt_ring_settle(struct mmt_ring *ring, int max_ms)
+{
+	int64_t last = -1, now;
+	int ms;
+
+	for (ms = 0; ms < max_ms; ms++) {
+		now = written(ring);
+		if (now < 0 || now == last)
+			return now < 0 ? (int)now : 0;
+		last = now;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
 }
 
 static int open_cpu(struct mmt_ring *ring, struct cpu_queue *q, int cpu)
