@@ -245,26 +245,54 @@ for sig in INT TERM; do
 	no_instance_of "$TRACER_PID"
 done
 
-# A run killed with SIGKILL leaves its probes; the next run removes them.
-rm -f "$WORK/ctl2"; mkfifo "$WORK/ctl2"
-"$MMAPTRACE" --backend kprobe -o /dev/null -- "$MAPPER" anon < "$WORK/ctl2" > /dev/null 2>&1 &
-crashed=$!
-exec 8> "$WORK/ctl2"
-for i in $(seq 1 100); do
-	grep -q "^p:mmaptrace_$crashed/" "$TRACEFS/kprobe_events" &&
-		[ -d "$TRACEFS/instances/mmaptrace-$crashed" ] && break
-	sleep 0.1
+# SIGHUP with -o reopens the output file (logrotate's way), probes and all
+# going on: a mapping made after it is in the new file only.
+start_tracer --backend kprobe -- -w anon
+wait_for_line waiting || framework_fail "SIGHUP: mapper did not start"
+wait_ready "$WORK/err" || fail "SIGHUP: the run never enabled its events"
+mv "$WORK/out.json" "$WORK/out.1"
+kill -HUP "$TRACER_PID"
+for i in $(seq 1 100); do [ -e "$WORK/out.json" ] && break; sleep 0.1; done
+[ -e "$WORK/out.json" ] || fail "SIGHUP: the output file was not opened again"
+echo >&9
+wait_for_line ready || fail "SIGHUP: the mapper did not map"
+sleep 0.3
+exec 9>&-
+wait_tracer
+check "SIGHUP: tracer exit status" 0 "$TRACER_STATUS"
+addr=$(field addr "$(grep '^map=anon' "$WORK/res")")
+check "SIGHUP: the mapping is in the new file" 1 "$(record_at "$addr" | jq -r .backend | grep -c kprobe)"
+check "SIGHUP: and not in the old one" 0 \
+	"$(jq -c --argjson a "$addr" 'select(.event == "do_mmap" and .addr == $a)' "$WORK/out.1" | wc -l)"
+every_line_parses "$WORK/out.1"
+check "SIGHUP: our kprobes after" 0 "$(ours)"
+no_instance_of "$TRACER_PID"
+
+# A run killed with SIGKILL, or crashed (SIGSEGV: no teardown runs), leaves
+# its probes; the next run removes them.
+for sig in KILL SEGV; do
+	rm -f "$WORK/ctl2"; mkfifo "$WORK/ctl2"
+	"$MMAPTRACE" --backend kprobe -o /dev/null -- "$MAPPER" anon < "$WORK/ctl2" > /dev/null 2>&1 &
+	crashed=$!
+	exec 8> "$WORK/ctl2"
+	for i in $(seq 1 100); do
+		grep -q "^p:mmaptrace_$crashed/" "$TRACEFS/kprobe_events" &&
+			[ -d "$TRACEFS/instances/mmaptrace-$crashed" ] && break
+		sleep 0.1
+	done
+	kill -s "$sig" "$crashed"
+	wait "$crashed" 2>/dev/null
+	exec 8>&-
+	check "SIG$sig: probes of the dead run still there" 4 \
+		"$(grep -c "^[pr][0-9]*:mmaptrace_$crashed/" "$TRACEFS/kprobe_events")"
+	"$MMAPTRACE" --backend kprobe -o /dev/null -- true 2> "$WORK/err"
+	check "SIG$sig: next run exit status" 0 "$?"
+	grep -q "removed 4 kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
+		ok "SIG$sig: next run says it removed the dead run's probes" ||
+		{ cat "$WORK/err"; fail "SIG$sig: no removal message"; }
+	no_instance_of "$crashed"
+	check "SIG$sig: our kprobes after the sweep" 0 "$(ours)"
 done
-kill -9 "$crashed"
-wait "$crashed" 2>/dev/null
-exec 8>&-
-check "probes of the killed run still there" 4 "$(grep -c "^[pr][0-9]*:mmaptrace_$crashed/" "$TRACEFS/kprobe_events")"
-"$MMAPTRACE" --backend kprobe -o /dev/null -- true 2> "$WORK/err"
-check "next run exit status" 0 "$?"
-grep -q "removed 4 kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
-	ok "next run says it removed the killed run's probes" || { cat "$WORK/err"; fail "no removal message"; }
-no_instance_of "$crashed"
-check "our kprobes after the sweep" 0 "$(ours)"
 check "instances left" "" "$(ls "$TRACEFS/instances")"
 grep -qxF "$other" "$TRACEFS/kprobe_events" && ok "another tool's kprobe untouched" ||
 	fail "another tool's kprobe was removed"
