@@ -1418,16 +1418,18 @@ static int trace(struct tracer *t, sigset_t *oldmask)
 	r = main_loop(t);
 	/*
 	 * Stop the events first so the last drain sees a finished buffer: the
-	 * entries, then, once the calls under way have returned (a few ms at
-	 * most, or a busy host's task events keep the counts moving), the rest.
+	 * entries, then the rest once the calls under way have returned, that
+	 * is once the counts stop moving. Both waits are bounded (a busy host's
+	 * task events keep the counts moving); what stays unread is said in the
+	 * summary. The pairing window closes before the write that stops the
+	 * entries, which takes milliseconds.
 	 */
-	/* From the moment the entries may be off (the write takes ms), not after. */
 	mmt_pair_set_window(t->pair, t->entries_on, mmt_mono_ns());
 	mmt_probe_stop_entries(t->probe);
-	mmt_ring_settle(t->ring, 20);
+	(void)mmt_ring_settle(t->ring, 20);
 	mmt_probe_disable(t->probe);
 	if (r >= 0 || r == -EPIPE) {
-		mmt_ring_settle(t->ring, 100);
+		(void)mmt_ring_settle(t->ring, 100);
 		drain(t, true);
 	}
 	return r;
