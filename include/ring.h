@@ -61,7 +61,8 @@ int mmt_ring_ncpus(const struct mmt_ring *ring);
  * @ring: the reader
  * @final: deliver everything; otherwise events newer than the start of the
  *	call are held for the next one, because a CPU that has not been read
- *	yet may still commit an older one
+ *	yet may still commit an older one; and it returns after 100 ms even if
+ *	there is more to read (the caller's poll says so at once)
  * @fn: receives the events
  * @ctx: passed to @fn
  * Return: events delivered, or -errno (a read error or @fn's error).

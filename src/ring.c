@@ -33,6 +33,8 @@
 
 #define MERGE_SLACK_NS	0ULL
 #define ROUND_SUBBUFS	8	/* per CPU and round: ~350 mmap events */
+/* A drain that is not the last returns after this, more to read or not. */
+#define DRAIN_BUDGET_NS	(100 * 1000000ULL)
 
 enum field_id {
 	F_ADDR, F_LEN, F_PROT, F_FLAGS, F_FD, F_OFF, F_PGOFF, F_RET, F_FILE,
@@ -450,13 +452,16 @@ static int merge(struct mmt_ring *ring, uint64_t limit, mmt_ring_deliver_fn fn, 
 
 int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx)
 {
+	uint64_t start = mmt_mono_ns();
 	int total = 0, i, r;
 	bool more;
 
 	/*
 	 * In rounds of a few sub-buffers per CPU, each read then delivered:
 	 * reading a busy buffer to the end before delivering anything let it
-	 * overflow while the (slower) delivery ran.
+	 * overflow while the (slower) delivery ran. Bounded in time: writers
+	 * faster than the reader would keep it here, deaf to signals (a
+	 * SIGINT under ASan waited for the end of a 2M-mapping storm).
 	 */
 	do {
 		uint64_t limit = final ? UINT64_MAX : mmt_mono_ns() - MERGE_SLACK_NS;
@@ -481,7 +486,7 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 		if (r < 0)
 			return r;
 		total += r;
-	} while (more);
+	} while (more && (final || mmt_mono_ns() - start < DRAIN_BUDGET_NS));
 	return total;
 }
 
