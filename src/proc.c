@@ -445,6 +445,41 @@ static int locate(const struct mmt_map_query *q, bool fresh, pid_t *pid, struct 
 	return r;
 }
 
+static int set_replaced(struct mmt_map_info *mi)
+{
+	free(mi->path);
+	mi->path = NULL;
+	mi->have_id = false;
+	if (mi->fd >= 0)
+		close(mi->fd);
+	mi->fd = -1;
+	snprintf(mi->error, sizeof(mi->error),
+		 "mapping replaced or changed before it could be resolved");
+	return -ENOENT;
+}
+
+/*
+ * The snapshot may be older than the link just followed: a range mapped
+ * again since, with the same bounds and another file, would pass the offset
+ * check with the old line's offset and be named after the new file. So the
+ * link's inode must be the line's; if it is not, the checks use the maps as
+ * they are now (where a filesystem reports other inode numbers in maps than
+ * stat, as overlayfs may, that only costs a fresh read).
+ */
+static int check_link_fresh(const struct mmt_map_query *q, struct vma *v,
+			    struct mmt_map_info *mi)
+{
+	struct vma now;
+	pid_t pid;
+
+	if (!v->ino || mi->ino == v->ino)
+		return 0;
+	if (locate(q, true, &pid, &now) < 0 || now.start != v->start || now.end != v->end)
+		return set_replaced(mi);
+	*v = now;
+	return 0;
+}
+
 int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 {
 	struct vma v = { 0 };
@@ -492,22 +527,16 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	}
 	if (r < 0)
 		return r;
+	r = check_link_fresh(q, &v, mi);
+	if (r < 0)
+		return r;
 	/*
 	 * Another mapping at the same address since the event? Its file offset
 	 * gives it away; with the kprobe backend, so does the kernel's inode.
 	 */
 	if ((!q->range && !vma_matches(&v, q)) ||
-	    (q->want && (q->want->dev != mi->dev || q->want->ino != mi->ino))) {
-		free(mi->path);
-		mi->path = NULL;
-		mi->have_id = false;
-		if (mi->fd >= 0)
-			close(mi->fd);
-		mi->fd = -1;
-		snprintf(mi->error, sizeof(mi->error),
-			 "mapping replaced or changed before it could be resolved");
-		return -ENOENT;
-	}
+	    (q->want && (q->want->dev != mi->dev || q->want->ino != mi->ino)))
+		return set_replaced(mi);
 	if (q->fd >= 0)
 		fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, mi);
 	return 0;
