@@ -20,6 +20,12 @@ struct mmt_kprobe;
 #define MMT_KPROBE_MPROTECT_FUNC	"mprotect_fixup"
 
 /*
+ * Kprobe event groups are MMT_GROUP_PREFIX + pid: a group name cannot contain
+ * '-', so it cannot be the name of the run's instance.
+ */
+#define MMT_GROUP_PREFIX	"mmaptrace_"
+
+/*
  * The filter of the mprotect_fixup entry in the instance: only a change that
  * makes a VMA executable, or executable memory writable, is recorded
  * (VM_EXEC 0x4, VM_WRITE 0x2), so that the ld.so's RELRO mprotect() calls

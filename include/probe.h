@@ -19,11 +19,6 @@ struct mmt_probe;
 
 /* Instance names are MMT_INSTANCE_PREFIX + pid; lock files live in MMT_LOCK_DIR. */
 #define MMT_INSTANCE_PREFIX	"mmaptrace-"
-/*
- * Kprobe event groups are MMT_GROUP_PREFIX + pid: a group name cannot contain
- * '-', so it cannot be the instance's name.
- */
-#define MMT_GROUP_PREFIX	"mmaptrace_"
 #define MMT_LOCK_DIR		"/run/mmaptrace"
 /* Kernel buffer for all CPUs together unless --buffer-size says otherwise. */
 #define MMT_BUFFER_BUDGET_KB	(32 * 1024)
@@ -133,7 +128,12 @@ void mmt_probe_close(struct mmt_probe *probe);
 struct tracefs_instance *mmt_probe_instance(const struct mmt_probe *probe);
 const struct mmt_probe_event *mmt_probe_events(const struct mmt_probe *probe, size_t *n);
 const char *mmt_probe_backend_name(const struct mmt_probe *probe);
-enum mmt_backend mmt_probe_backend(const struct mmt_probe *probe);
+
+/**
+ * mmt_probe_describe() - say on standard error which backend is in use and,
+ *	for the tracepoint backend, why and what it does not see (not with -q)
+ */
+void mmt_probe_describe(const struct mmt_probe *probe);
 
 /**
  * mmt_probe_mprotect_prev() - whether mprotect events carry the previous protection

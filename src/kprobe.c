@@ -21,7 +21,6 @@
 #include "btf.h"
 #include "error.h"
 #include "kprobe.h"
-#include "probe.h"
 
 /* The kernel refuses a larger maxactive ("Maxactive is too big") */
 #define KRETPROBE_MAXACTIVE_MAX	4096

@@ -46,6 +46,7 @@ struct mmt_probe {
 	struct mmt_probe_event ev[12];	/* the events of the backend in use */
 	char comm_filter[4096];		/* --comm as a filter, or "" */
 	bool quiet;
+	enum mmt_backend requested;	/* --backend: auto, or the one asked for */
 };
 
 /* The syscall-tracepoint backend: what every kernel with ftrace syscalls has. */
@@ -391,6 +392,7 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 			return r;
 	}
 	p->quiet = opts->quiet;
+	p->requested = opts->backend;
 	if (opts->ncomms && !comm_filter(opts, p->comm_filter, sizeof(p->comm_filter))) {
 		p->comm_filter[0] = '\0';
 		if (!opts->quiet)
@@ -668,9 +670,19 @@ const char *mmt_probe_backend_name(const struct mmt_probe *p)
 	return p->backend == MMT_BACKEND_KPROBE ? "kprobe" : "tracepoint";
 }
 
-enum mmt_backend mmt_probe_backend(const struct mmt_probe *p)
+void mmt_probe_describe(const struct mmt_probe *p)
 {
-	return p->backend;
+	if (p->quiet)
+		return;
+	if (p->backend == MMT_BACKEND_TRACEPOINT)
+		mmt_error("backend: tracepoint (syscalls/sys_enter_mmap, sys_exit_mmap)%s; "
+			  "mappings the kernel makes itself (the ELF loader's mappings of the "
+			  "executable and its interpreter at execve, shmat) are not seen",
+			  p->requested != MMT_BACKEND_AUTO ? "" :
+			  mmt_kprobe_available() ? ": the do_mmap kprobes could not be placed" :
+			  ": this kernel has no kprobe events");
+	else
+		mmt_error("backend: kprobe (do_mmap)");
 }
 
 bool mmt_probe_mprotect_prev(const struct mmt_probe *p)

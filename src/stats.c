@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Stats: the lost records, the periodic stats record and the summary. A
+ * count is never silent: whatever a stage could not do shows in one of them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "emit.h"
+#include "enrich.h"
+#include "probe.h"
+#include "ring.h"
+#include "stats.h"
+
+#define LOST_POLL_NS	(100 * 1000000ULL)
+
+struct mmt_stats_run {
+	struct mmt_stats_sources src;
+	uint64_t start_ns, last_stats, last_lost_poll;
+	uint64_t missed_entry, missed_ret;	/* kprobe misses reported so far */
+};
+
+struct mmt_stats_run *mmt_stats_open(const struct mmt_stats_sources *src)
+{
+	struct mmt_stats_run *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->src = *src;
+	s->start_ns = s->last_stats = mmt_mono_ns();
+	return s;
+}
+
+void mmt_stats_close(struct mmt_stats_run *s)
+{
+	free(s);
+}
+
+void mmt_stats_start(struct mmt_stats_run *s)
+{
+	s->start_ns = s->last_stats = mmt_mono_ns();
+}
+
+/* Kprobe hits the kernel could not record, as lost records (kprobe backend). */
+static int report_missed(struct mmt_stats_run *t, uint64_t now)
+{
+	uint64_t entry, ret, utc = (uint64_t)((int64_t)now + t->src.mono_to_utc);
+	int r = 0;
+
+	if (mmt_probe_missed(t->src.probe, &entry, &ret) < 0)
+		return 0;
+	if (entry > t->missed_entry)
+		r = mmt_emit_lost(t->src.emit, entry - t->missed_entry, -1, MMT_LOST_KPROBE, utc);
+	if (!r && ret > t->missed_ret)
+		r = mmt_emit_lost(t->src.emit, ret - t->missed_ret, -1, MMT_LOST_KRETPROBE, utc);
+	t->missed_entry = entry;
+	t->missed_ret = ret;
+	return r;
+}
+
+int mmt_stats_lost(struct mmt_stats_run *t, bool force)
+{
+	uint64_t now = mmt_mono_ns(), cpu_lost[1024];
+	int64_t lost;
+	int c, r, n = mmt_ring_ncpus(t->src.ring);
+
+	if (!force && now - t->last_lost_poll < LOST_POLL_NS)
+		return 0;
+	t->last_lost_poll = now;
+	if (n > 1024)
+		n = 1024;
+	r = report_missed(t, now);
+	if (r < 0)
+		return r;
+	lost = mmt_ring_update_lost(t->src.ring, cpu_lost);
+	if (lost <= 0)
+		return (int)lost;
+	for (c = 0; c < n; c++) {
+		if (!cpu_lost[c])
+			continue;
+		r = mmt_emit_lost(t->src.emit, cpu_lost[c], c, MMT_LOST_RING,
+				  (uint64_t)((int64_t)now + t->src.mono_to_utc));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Resident set now, from /proc/self/statm (pages); 0 if unreadable. */
+static uint64_t rss_kb(void)
+{
+	unsigned long long size, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+}
+
+static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
+{
+	uint64_t now = mmt_mono_ns(), entry, ret;
+	struct mmt_enrich_stats es;
+	struct mmt_ring_stats rs;
+	struct rusage ru;
+
+	memset(s, 0, sizeof(*s));
+	mmt_ring_stats(t->src.ring, &rs);
+	mmt_enrich_stats(t->src.enrich, &es);
+	s->utc_ns = (uint64_t)((int64_t)now + t->src.mono_to_utc);
+	s->elapsed_ns = now - t->start_ns;
+	s->events = rs.events;
+	s->mappings = es.pair.paired;
+	s->records = mmt_emit_records(t->src.emit);
+	s->filtered = es.filtered;
+	s->lost = rs.lost;
+	s->unpaired = es.pair.orphan_exits + es.pair.orphan_entries + es.pair.pending;
+	s->corrupt = rs.corrupt;
+	s->pending = mmt_emit_pending(t->src.emit);
+	s->threads = es.threads;
+	/* Kprobe hits the kernel dropped before the ring: a kretprobe out of instances. */
+	if (t->src.probe && mmt_probe_missed(t->src.probe, &entry, &ret) == 0)
+		s->missed = entry + ret;
+	if (es.hashing) {
+		s->hash_hits = es.hash.hits;
+		s->hash_misses = es.hash.misses;
+		s->hashed_files = es.hash.hashed_files;
+		s->hashed_bytes = es.hash.hashed_bytes;
+		s->hash_skipped = es.hash.skipped + mmt_emit_skipped(t->src.emit);
+	}
+	s->rss_kb = rss_kb();
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		/* The kernel updates maxrss lazily: never below what statm says now. */
+		s->max_rss_kb = (uint64_t)ru.ru_maxrss > s->rss_kb ? (uint64_t)ru.ru_maxrss : s->rss_kb;
+		s->cpu_user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+		s->cpu_system_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 +
+				   (uint64_t)ru.ru_stime.tv_usec;
+	}
+}
+
+/* Every --stats-interval a stats record, and one at the end. */
+int mmt_stats_tick(struct mmt_stats_run *t, bool final)
+{
+	uint64_t now = mmt_mono_ns();
+	struct mmt_stats s;
+
+	if (!t->src.interval_ns || (!final && now - t->last_stats < t->src.interval_ns))
+		return 0;
+	t->last_stats = now;
+	collect_stats(t, &s);
+	return mmt_emit_stats(t->src.emit, &s);
+}
+
+void mmt_stats_summary(struct mmt_stats_run *t)
+{
+	uint64_t missed_entry, missed_ret;
+	struct mmt_enrich_stats es;
+	struct mmt_ring_stats rs;
+	char missed[96] = "";
+	struct mmt_stats s;
+
+	collect_stats(t, &s);
+	if (t->src.probe && mmt_probe_missed(t->src.probe, &missed_entry, &missed_ret) == 0)
+		snprintf(missed, sizeof(missed), ", %llu returns missed, %llu entries missed",
+			 (unsigned long long)missed_ret, (unsigned long long)missed_entry);
+	fprintf(stderr, "mmaptrace: %llu events, %llu mappings, %llu records written, "
+		"%llu events lost, %llu unpaired%s\n",
+		(unsigned long long)s.events, (unsigned long long)s.mappings,
+		(unsigned long long)s.records, (unsigned long long)s.lost,
+		(unsigned long long)s.unpaired, missed);
+	if (s.filtered)
+		fprintf(stderr, "mmaptrace: %llu mappings filtered out\n",
+			(unsigned long long)s.filtered);
+	/* Never silent: sub-buffers that failed the sanity checks lost their events. */
+	if (s.corrupt)
+		fprintf(stderr, "mmaptrace: %llu corrupt sub-buffers skipped\n",
+			(unsigned long long)s.corrupt);
+	if (s.unpaired) {
+		mmt_enrich_stats(t->src.enrich, &es);
+		fprintf(stderr, "mmaptrace: unpaired: %llu entries without a return, %llu returns "
+			"without an entry, %llu entries pending at the end\n",
+			(unsigned long long)es.pair.orphan_entries,
+			(unsigned long long)es.pair.orphan_exits, (unsigned long long)es.pair.pending);
+	}
+	/* Nor records that could not be decoded, nor the kernel's own word of a loss. */
+	mmt_ring_stats(t->src.ring, &rs);
+	if (rs.unknown || rs.markers)
+		fprintf(stderr, "mmaptrace: %llu events not decoded, %llu of %llu sub-buffers "
+			"marked as having missed events\n", (unsigned long long)rs.unknown,
+			(unsigned long long)rs.markers, (unsigned long long)rs.subbufs);
+	if (rs.unread)
+		fprintf(stderr, "mmaptrace: %llu events were still in the buffers at the end, "
+			"not read\n", (unsigned long long)rs.unread);
+	if (rs.unseen)
+		fprintf(stderr, "mmaptrace: %llu events the kernel handed over were never read here "
+			"(another reader of the instance?); counted as lost\n",
+			(unsigned long long)rs.unseen);
+	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",
+		s.cpu_user_us / 1e6, s.cpu_system_us / 1e6, (unsigned long long)s.max_rss_kb);
+	mmt_enrich_stats(t->src.enrich, &es);
+	if (es.hashing)
+		fprintf(stderr, "mmaptrace: hash cache: %llu hits, %llu misses, %llu files hashed "
+			"(%llu bytes), %llu records without hashes (queue full)\n",
+			(unsigned long long)s.hash_hits, (unsigned long long)s.hash_misses,
+			(unsigned long long)s.hashed_files, (unsigned long long)s.hashed_bytes,
+			(unsigned long long)s.hash_skipped);
+}
+

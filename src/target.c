@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The traced processes: CMD forked and held on a pipe until the kernel's
+ * pid filter has it, so its first mapping is seen; -p processes with every
+ * thread they have now (the kernel adds the later ones with -f).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "options.h"
+#include "probe.h"
+#include "target.h"
+
+struct mmt_target {
+	const struct mmt_options *opt;
+	pid_t child;
+	int child_status;
+	bool child_done;
+	int go_fd, status_fd;	/* CMD's pipes until it is released */
+	int pidfds[MMT_MAX_PIDS];
+	int pids_alive;
+};
+
+struct mmt_target *mmt_target_new(const struct mmt_options *o)
+{
+	struct mmt_target *t = calloc(1, sizeof(*t));
+	int i;
+
+	if (!t)
+		return NULL;
+	t->opt = o;
+	t->go_fd = t->status_fd = -1;
+	for (i = 0; i < MMT_MAX_PIDS; i++)
+		t->pidfds[i] = -1;
+	return t;
+}
+
+/* Fork CMD stopped on a pipe, so it is in set_event_pid before its first mapping. */
+static int spawn(struct mmt_target *t, char **argv, const sigset_t *oldmask)
+{
+	int go[2], st[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return mmt_perror(-errno, "pipe");
+	if (pipe2(st, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return mmt_perror(-errno, "pipe");
+	}
+	/*
+	 * With -f the run ends when the kernel's pid filter is empty, which is
+	 * when the last descendant is reaped. Orphans come to us, not to an
+	 * init that may never reap them (a container's), and we reap them.
+	 */
+	if (t->opt->probe.follow && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return mmt_perror(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(go[0]); close(go[1]); close(st[0]); close(st[1]);
+		return mmt_perror(-errno, "fork");
+	}
+	if (pid == 0) {
+		char c;
+		int err;
+
+		close(go[1]);
+		close(st[0]);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		/* EOF without a byte: the tracer died or gave up: do not run untraced. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		err = errno;
+		if (write(st[1], &err, sizeof(err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(st[1]);
+	t->child = pid;
+	t->go_fd = go[1];
+	t->status_fd = st[0];
+	return 0;
+}
+
+/* Returns 0 once CMD has exec'd, -errno (printed) if it could not. */
+static int release_child(struct mmt_target *t)
+{
+	int err = 0;
+	ssize_t n;
+
+	n = write(t->go_fd, "g", 1);
+	close(t->go_fd);
+	t->go_fd = -1;
+	if (n != 1) {
+		err = errno;
+		close(t->status_fd);
+		t->status_fd = -1;
+		return mmt_perror(-err, "cannot start %s", t->opt->argv[0]);
+	}
+	do
+		n = read(t->status_fd, &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(t->status_fd);
+	t->status_fd = -1;
+	if (n == sizeof(err))
+		return mmt_perror(-err, "cannot run '%s'", t->opt->argv[0]);
+	return 0;
+}
+
+int mmt_target_release(struct mmt_target *t)
+{
+	if (!t->opt->argv)
+		return 0;
+	if (release_child(t) < 0) {
+		kill(t->child, SIGKILL);
+		waitpid(t->child, NULL, 0);
+		t->child = 0;
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+static int add_process(struct mmt_probe *probe, pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *dir;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir) {
+		mmt_error("no such process: %d", (int)pid);
+		return -ESRCH;
+	}
+	while ((de = readdir(dir)) && !r) {
+		if (de->d_name[0] == '.')
+			continue;
+		r = mmt_probe_add_pid(probe, (pid_t)atoi(de->d_name));
+		if (r == -ESRCH)	/* that thread just exited */
+			r = 0;
+	}
+	closedir(dir);
+	return r;
+}
+
+static int open_pidfds(struct mmt_target *t)
+{
+	int i;
+
+	for (i = 0; i < t->opt->npids; i++) {
+		t->pidfds[i] = (int)syscall(SYS_pidfd_open, t->opt->pids[i], 0);
+		if (t->pidfds[i] < 0) {
+			mmt_error("no such process: %d", (int)t->opt->pids[i]);
+			return -ESRCH;
+		}
+		t->pids_alive++;
+	}
+	return 0;
+}
+
+void mmt_target_reap(struct mmt_target *t)
+{
+	int status;
+	pid_t p;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == t->child) {
+			t->child_status = status;
+			t->child_done = true;
+		}
+	}
+}
+
+bool mmt_target_finished(const struct mmt_target *t, struct mmt_probe *probe)
+{
+	if (t->opt->argv) {
+		if (!t->child_done)
+			return false;
+		/* With -f, the kernel drops exiting threads from the filter. */
+		return !t->opt->probe.follow || mmt_probe_pids_left(probe) <= 0;
+	}
+	if (t->opt->npids)
+		return t->pids_alive == 0;
+	return false;
+}
+
+int mmt_target_scope(struct mmt_target *t, struct mmt_probe *probe, const sigset_t *oldmask)
+{
+	int i, r;
+
+	if (t->opt->argv) {
+		r = spawn(t, t->opt->argv, oldmask);
+		return r < 0 ? r : mmt_probe_add_pid(probe, t->child);
+	}
+	r = open_pidfds(t);
+	for (i = 0; !r && i < t->opt->npids; i++)
+		r = add_process(probe, t->opt->pids[i]);
+	return r;
+}
+
+int mmt_target_pollfds(const struct mmt_target *t, struct pollfd *fds)
+{
+	int i;
+
+	for (i = 0; i < t->opt->npids; i++)
+		fds[i] = (struct pollfd){ .fd = t->pidfds[i], .events = POLLIN };
+	return t->opt->npids;
+}
+
+void mmt_target_polled(struct mmt_target *t, const struct pollfd *fds)
+{
+	int i;
+
+	for (i = 0; i < t->opt->npids; i++) {
+		if (t->pidfds[i] >= 0 && fds[i].revents) {
+			close(t->pidfds[i]);
+			t->pidfds[i] = -1;
+			t->pids_alive--;
+		}
+	}
+}
+
+int mmt_target_exit_status(const struct mmt_target *t, int err)
+{
+	if (err < 0)
+		return 1;
+	if (t && t->opt->argv && t->child_done) {
+		if (WIFEXITED(t->child_status))
+			return WEXITSTATUS(t->child_status);
+		if (WIFSIGNALED(t->child_status))
+			return 128 + WTERMSIG(t->child_status);
+	}
+	return 0;
+}
+
+void mmt_target_free(struct mmt_target *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	/* Never released: closing its pipe makes CMD exit 127 unrun; reap it. */
+	if (t->go_fd >= 0) {
+		close(t->go_fd);
+		close(t->status_fd);
+		waitpid(t->child, NULL, 0);
+	}
+	for (i = 0; i < MMT_MAX_PIDS; i++)
+		if (t->pidfds[i] >= 0)
+			close(t->pidfds[i]);
+	free(t);
+}
