@@ -1,51 +1,23 @@
-# Sourced by every tests/*.test: common setup and helpers.
+# Sourced by every tests/*.test that runs the tracer: the helpers of
+# tests/lib.sh, the gate (root, jq, the binary, tracefs, syscall
+# tracepoints: a test that needs none of them sources lib.sh alone) and the
+# helpers that run the tracer and read tracefs.
 # Exit codes (automake): 0 pass, 1 fail, 77 skip, 99 framework failure.
-set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-builddir=${builddir:-.}
-srcdir=${srcdir:-.}
-MMAPTRACE=${MMAPTRACE:-$builddir/mmaptrace}
 MAPPER=${MAPPER:-$builddir/tests/mapper}
 TRACEFS=/sys/kernel/tracing
-NFAIL=0
-
-skip() { echo "SKIP: $*"; exit 77; }
-framework_fail() { echo "ERROR: $*"; exit 99; }
-fail() { echo "FAIL: $*"; NFAIL=$((NFAIL + 1)); }
-ok() { echo "ok: $*"; }
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1 = $3"; else fail "$1: expected '$2', got '$3'"; fi
-}
-finish() { [ "$NFAIL" = 0 ] && exit 0; echo "$NFAIL check(s) failed"; exit 1; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (tracefs)"
 command -v jq >/dev/null || framework_fail "jq is not installed"
-[ -x "$MMAPTRACE" ] || framework_fail "$MMAPTRACE not built"
+need_built "$MMAPTRACE"
 if [ "$(stat -f -c %T $TRACEFS 2>/dev/null)" != tracefs ]; then
 	mount -t tracefs nodev $TRACEFS 2>/dev/null || skip "tracefs not available"
 fi
 [ -r $TRACEFS/events/syscalls/sys_enter_mmap/format ] ||
 	skip "kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)"
 
-WORK=$(mktemp -d /tmp/mmt-test.XXXXXX) || framework_fail "mktemp"
-cleanup() {
-	exec 9>&- 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# every_line_parses FILE: each line, on its own, is one JSON object.
-every_line_parses() {
-	local n bad
-	n=$(wc -l < "$1")
-	bad=$(jq -R -c 'fromjson? // "BAD"' "$1" | grep -c '^"BAD"$')
-	if [ "$bad" = 0 ] && [ -z "$(tail -c1 "$1" | tr -d '\n')" ]; then
-		ok "all $n lines of $(basename "$1") parse as JSON"
-	else
-		fail "$bad of $n lines of $(basename "$1") do not parse (or the last line is cut)"
-	fi
-}
+make_work
 
 # no_instance_of PID: the run of PID left nothing in tracefs.
 no_instance_of() {
@@ -158,15 +130,6 @@ trace_stopped() {
 	exec 9>&-
 	wait_tracer
 }
-
-# field KEY LINE: value of KEY= in a mapper output line.
-field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<< "$2"; }
-
-# record_at ADDR: the do_mmap record whose addr is ADDR (decimal).
-record_at() { jq -c --argjson a "$1" 'select(.event == "do_mmap" and .addr == $a)' "$WORK/out.json"; }
-
-# maps_line ADDR: the /proc/PID/maps line of the VMA that starts at ADDR (decimal).
-maps_line() { grep "^$(printf '%x' "$1")-" "$WORK/maps"; }
 
 # leaked_instances: instances of mmaptrace runs that are no longer alive.
 leaked_instances() {
