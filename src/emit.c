@@ -297,6 +297,35 @@ static struct pending *push(struct mmt_emit *e, int *err)
 	return p;
 }
 
+/*
+ * Queues the whole line formatted since @mark. It leaves the line buffer
+ * before the queue makes room: the oldest records written then go after
+ * what is already buffered, so a line still there would come out before
+ * them, and a flush on the way would leave @mark past the buffer's end.
+ */
+static int hold_line(struct mmt_emit *e, size_t mark, bool lost)
+{
+	struct pending *p;
+	size_t len;
+	char *text;
+	int r;
+
+	text = capture(e, mark, &len);
+	if (!text) {
+		e->len = mark;
+		return -ENOMEM;
+	}
+	p = push(e, &r);
+	if (!p) {
+		free(text);
+		return r;
+	}
+	p->text = text;
+	p->len = len;
+	p->lost = lost;
+	return 0;
+}
+
 static int format(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	return e->format == MMT_FORMAT_JSON ? mmt_emit_json_record(e, rec)
@@ -306,8 +335,8 @@ static int format(struct mmt_emit *e, const struct mmt_record *rec)
 static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	struct mmt_exec_info *x = rec->exec;
-	size_t mark = e->len;
 	struct pending *p;
+	size_t mark;
 	int r;
 
 	p = push(e, &r);
@@ -317,6 +346,8 @@ static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 		x->job = NULL;
 		return r;
 	}
+	/* After push(): the oldest records it wrote are not this one's head. */
+	mark = e->len;
 	p->exec = true;
 	p->job = x->job;
 	x->job = NULL;
@@ -344,7 +375,6 @@ static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	size_t mark = e->len;
-	struct pending *p;
 	int r;
 
 	if (e->err) {
@@ -358,13 +388,7 @@ int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
 	if (!e->qlen || r < 0)
 		return finish_line(e, mark, r, true);
 	/* Records behind a waiting mmap_exec wait too: output stays in event order. */
-	p = push(e, &r);
-	if (!p) {
-		e->len = mark;
-		return r;
-	}
-	p->text = capture(e, mark, &p->len);
-	return p->text ? 0 : -ENOMEM;
+	return hold_line(e, mark, false);
 }
 
 struct json_object **mmt_emit_json_slot(struct mmt_emit *e)
@@ -397,22 +421,12 @@ const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
  */
 static int notice_line(struct mmt_emit *e, size_t mark, int r)
 {
-	struct pending *p;
-
 	if (r < 0) {
 		e->len = mark;
 		return r;
 	}
-	if (e->qlen) {
-		p = push(e, &r);
-		if (!p) {
-			e->len = mark;
-			return r;
-		}
-		p->lost = true;
-		p->text = capture(e, mark, &p->len);
-		return p->text ? 0 : -ENOMEM;
-	}
+	if (e->qlen)
+		return hold_line(e, mark, true);
 	return e->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
 }
 
