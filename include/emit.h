@@ -20,7 +20,6 @@ struct mmt_hash_job;
 struct mmt_hashes;
 struct mmt_host;
 struct mmt_task;
-struct json_object;
 
 /* Bounds on records waiting for their hashes (and those behind them). */
 #define MMT_EMIT_MAX_PENDING	4096
@@ -99,8 +98,8 @@ struct mmt_record {
 /**
  * mmt_emit_open() - an emitter on @fd
  * @fd: where lines go; the emitter does not close it
- * @opts: format and text options (copied)
- * Return: the emitter, freed by mmt_emit_close(); NULL + errno.
+ * @opts: format and text options (copied); the format is chosen here, once
+ * Return: the emitter, freed by mmt_emit_close(); NULL + errno (EINVAL: no such format).
  */
 struct mmt_emit *mmt_emit_open(int fd, const struct mmt_emit_opts *opts);
 
@@ -177,36 +176,5 @@ int mmt_emit_flush(struct mmt_emit *e);
 
 /** mmt_emit_records() - lines written (or buffered) so far. */
 uint64_t mmt_emit_records(const struct mmt_emit *e);
-
-/*
- * For the formatters (emit_json.c, emit_text.c): append to the line buffer.
- * Return: 0 or -ENOMEM.
- */
-int mmt_emit_append(struct mmt_emit *e, const char *s, size_t n);
-int mmt_emit_printf(struct mmt_emit *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *r);
-struct json_object **mmt_emit_json_slot(struct mmt_emit *e);
-struct json_object *mmt_emit_json_exec_start(const struct mmt_record *r);
-int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
-			      const struct mmt_hashes *h, const char *error);
-int mmt_emit_text_exec_start(struct mmt_emit *e, const struct mmt_record *r);
-int mmt_emit_text_exec_finish(struct mmt_emit *e, const struct mmt_hashes *h, const char *error);
-int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
-		       uint64_t utc_ns);
-int mmt_emit_text_record(struct mmt_emit *e, const struct mmt_record *r);
-int mmt_emit_text_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
-		       uint64_t utc_ns);
-int mmt_emit_json_stats(struct mmt_emit *e, const struct mmt_stats *s);
-int mmt_emit_text_stats(struct mmt_emit *e, const struct mmt_stats *s);
-const struct mmt_emit_opts *mmt_emit_options(const struct mmt_emit *e);
-const char *mmt_lost_cause_name(enum mmt_lost_cause cause);
-
-/**
- * mmt_format_utc() - RFC 3339 UTC with nanoseconds ("2026-11-25T08:00:00.123456789Z")
- * @buf: at least 40 bytes
- */
-void mmt_format_utc(char *buf, size_t size, uint64_t utc_ns);
 
 #endif /* MMT_EMIT_H */

@@ -2,20 +2,18 @@
 /*
  * The line buffer shared by both formats. A record is appended whole; the
  * buffer is written when it passes FLUSH_AT or when the reader has drained
- * a batch, so a burst of events costs one write(2), not one per line.
+ * a batch, so a burst of events costs one write(2), not one per line. The
+ * format is a table (src/emit-local.h) picked at open; the formatters only
+ * append to the line and never call back here.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#include "emit.h"
+#include "emit-local.h"
 #include "hashcache.h"
 #include "task.h"
 
@@ -23,14 +21,18 @@
 
 /* A record held back because an mmap_exec record before it (or itself) awaits hashes. */
 struct pending {
-	struct json_object *root;	/* JSON mmap_exec: everything but the hashes */
-	char *text;			/* a whole line, or the head of a text mmap_exec line */
+	void *part;			/* mmap_exec: the formatter's, finished with the hashes */
+	char *text;			/* a whole line */
 	size_t len;
-	bool exec;			/* still to be finished with hashes */
 	bool lost;			/* a "lost" or "stats" line, not a record */
 	size_t cost;			/* bytes it holds, roughly, for the memory bound */
 	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
 	char error[MMT_HASH_ERROR_MAX];
+};
+
+static const struct mmt_formatter *const formatters[] = {
+	[MMT_FORMAT_JSON] = &mmt_formatter_json,
+	[MMT_FORMAT_TEXT] = &mmt_formatter_text,
 };
 
 struct mmt_emit {
@@ -38,13 +40,11 @@ struct mmt_emit {
 	size_t qhead, qlen;
 	uint64_t skipped;
 	size_t pending_bytes;		/* sum of the waiting records' cost */
-	struct json_object *json_obj;	/* the do_mmap object, refilled per record */
+	const struct mmt_formatter *fmt;	/* chosen at open, never looked at again */
+	void *state;		/* the formatter's */
 	int fd;
-	enum mmt_format format;
-	struct mmt_emit_opts opts;
 	bool regular;		/* a regular file: can be cut back after ENOSPC */
-	char *buf;
-	size_t len, cap;
+	struct mmt_line line;
 	uint64_t records;
 	int err;		/* sticky: once a write failed, nothing more is written */
 };
@@ -58,20 +58,24 @@ static bool is_regular(int fd)
 
 struct mmt_emit *mmt_emit_open(int fd, const struct mmt_emit_opts *opts)
 {
-	struct mmt_emit *e = calloc(1, sizeof(*e));
+	struct mmt_emit *e;
 
+	if ((size_t)opts->format >= sizeof(formatters) / sizeof(*formatters)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
+	e->fmt = formatters[opts->format];
+	e->state = e->fmt->open(opts);
+	if (!e->state) {
+		free(e);
+		return NULL;
+	}
 	e->fd = fd;
-	e->opts = *opts;
-	e->format = opts->format;
 	e->regular = is_regular(fd);
 	return e;
-}
-
-const struct mmt_emit_opts *mmt_emit_options(const struct mmt_emit *e)
-{
-	return &e->opts;
 }
 
 int mmt_emit_set_fd(struct mmt_emit *e, int fd)
@@ -81,50 +85,7 @@ int mmt_emit_set_fd(struct mmt_emit *e, int fd)
 	e->fd = fd;
 	e->regular = is_regular(fd);
 	e->err = 0;
-	e->len = 0;
-	return r;
-}
-
-int mmt_emit_append(struct mmt_emit *e, const char *s, size_t n)
-{
-	if (e->len + n + 1 > e->cap) {
-		size_t cap = e->cap ? e->cap : 4096;
-		char *b;
-
-		while (cap < e->len + n + 1)
-			cap *= 2;
-		b = realloc(e->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		e->buf = b;
-		e->cap = cap;
-	}
-	memcpy(e->buf + e->len, s, n);
-	e->len += n;
-	return 0;
-}
-
-int mmt_emit_printf(struct mmt_emit *e, const char *fmt, ...)
-{
-	char small[256], *big;
-	va_list ap;
-	int n, r;
-
-	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	if ((size_t)n < sizeof(small))
-		return mmt_emit_append(e, small, (size_t)n);
-	big = malloc((size_t)n + 1);
-	if (!big)
-		return -ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	r = mmt_emit_append(e, big, (size_t)n);
-	free(big);
+	e->line.len = 0;
 	return r;
 }
 
@@ -138,6 +99,7 @@ static size_t whole_lines(const char *buf, size_t n)
 
 int mmt_emit_flush(struct mmt_emit *e)
 {
+	struct mmt_line *l = &e->line;
 	size_t done = 0;
 	off_t start = -1;
 
@@ -150,8 +112,8 @@ int mmt_emit_flush(struct mmt_emit *e)
 	 */
 	if (e->regular)
 		start = lseek(e->fd, 0, SEEK_END);
-	while (done < e->len) {
-		ssize_t n = write(e->fd, e->buf + done, e->len - done);
+	while (done < l->len) {
+		ssize_t n = write(e->fd, l->buf + done, l->len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -159,17 +121,17 @@ int mmt_emit_flush(struct mmt_emit *e)
 			e->err = n < 0 ? -errno : -ENOSPC;
 			/* Cut a regular file back to its last whole line. */
 			if (start >= 0) {
-				off_t keep = start + (off_t)whole_lines(e->buf, done);
+				off_t keep = start + (off_t)whole_lines(l->buf, done);
 
 				if (ftruncate(e->fd, keep) == 0)
 					lseek(e->fd, keep, SEEK_SET);
 			}
-			e->len = 0;
+			l->len = 0;
 			return e->err;
 		}
 		done += (size_t)n;
 	}
-	e->len = 0;
+	l->len = 0;
 	return 0;
 }
 
@@ -177,31 +139,31 @@ int mmt_emit_flush(struct mmt_emit *e)
 static int finish_line(struct mmt_emit *e, size_t mark, int r, bool record)
 {
 	if (r < 0) {
-		e->len = mark;
+		e->line.len = mark;
 		return r;
 	}
 	e->records += record;
-	return e->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
+	return e->line.len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
 }
 
 /* Moves what was appended since @mark out of the line buffer. */
 static char *capture(struct mmt_emit *e, size_t mark, size_t *len)
 {
-	char *t = malloc(e->len - mark + 1);
+	struct mmt_line *l = &e->line;
+	char *t = malloc(l->len - mark + 1);
 
 	if (!t)
 		return NULL;
-	*len = e->len - mark;
-	memcpy(t, e->buf + mark, *len);
+	*len = l->len - mark;
+	memcpy(t, l->buf + mark, *len);
 	t[*len] = '\0';
-	e->len = mark;
+	l->len = mark;
 	return t;
 }
 
-static void pending_release(struct pending *p)
+static void pending_release(struct mmt_emit *e, struct pending *p)
 {
-	if (p->root)
-		json_object_put(p->root);
+	e->fmt->exec_free(p->part);
 	free(p->text);
 	if (p->job)
 		mmt_hash_job_put(p->job);
@@ -230,7 +192,7 @@ static int finish_head(struct mmt_emit *e, bool force)
 	struct pending *p = &e->q[e->qhead];
 	const struct mmt_hashes *h = NULL;
 	char error[MMT_HASH_ERROR_MAX + 64];
-	size_t mark = e->len;
+	size_t mark = e->line.len;
 	bool record = !p->lost;
 	int r = 0;
 
@@ -244,13 +206,12 @@ static int finish_head(struct mmt_emit *e, bool force)
 	} else if (p->job) {
 		return -EAGAIN;
 	}
-	if (p->text)
-		r = mmt_emit_append(e, p->text, p->len);
-	if (!r && p->exec)
-		r = p->root ? mmt_emit_json_exec_finish(e, p->root, h, error)
-			    : mmt_emit_text_exec_finish(e, h, error);
+	if (p->part)
+		r = e->fmt->exec_finish(e->state, &e->line, p->part, h, error);
+	else if (p->text)
+		r = mmt_line_append(&e->line, p->text, p->len);
 	e->pending_bytes -= p->cost;
-	pending_release(p);
+	pending_release(e, p);
 	e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
 	e->qlen--;
 	return finish_line(e, mark, r, record);
@@ -312,7 +273,7 @@ static int hold_line(struct mmt_emit *e, size_t mark, bool lost)
 
 	text = capture(e, mark, &len);
 	if (!text) {
-		e->len = mark;
+		e->line.len = mark;
 		return -ENOMEM;
 	}
 	p = push(e, &r);
@@ -326,17 +287,10 @@ static int hold_line(struct mmt_emit *e, size_t mark, bool lost)
 	return 0;
 }
 
-static int format(struct mmt_emit *e, const struct mmt_record *rec)
-{
-	return e->format == MMT_FORMAT_JSON ? mmt_emit_json_record(e, rec)
-					    : mmt_emit_text_record(e, rec);
-}
-
 static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 {
 	struct mmt_exec_info *x = rec->exec;
 	struct pending *p;
-	size_t mark;
 	int r;
 
 	p = push(e, &r);
@@ -346,25 +300,14 @@ static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 		x->job = NULL;
 		return r;
 	}
-	/* After push(): the oldest records it wrote are not this one's head. */
-	mark = e->len;
-	p->exec = true;
 	p->job = x->job;
 	x->job = NULL;
 	snprintf(p->error, sizeof(p->error), "%s", x->hash_error ? x->hash_error : "");
-	if (e->format == MMT_FORMAT_JSON) {
-		p->root = mmt_emit_json_exec_start(rec);
-		r = p->root ? 0 : -ENOMEM;
-	} else {
-		r = mmt_emit_text_exec_start(e, rec);
-		if (!r)
-			p->text = capture(e, mark, &p->len);
-		r = r ? r : p->text ? 0 : -ENOMEM;
-	}
-	if (r < 0) {
+	p->part = e->fmt->exec_start(e->state, rec);
+	if (!p->part) {
 		/* Out of memory: give the slot back; the caller stops with the error. */
-		e->len = mark;
-		pending_release(p);
+		r = errno ? -errno : -ENOMEM;
+		pending_release(e, p);
 		e->qlen--;
 		return r;
 	}
@@ -374,7 +317,7 @@ static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
 
 int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
 {
-	size_t mark = e->len;
+	size_t mark = e->line.len;
 	int r;
 
 	if (e->err) {
@@ -384,16 +327,11 @@ int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
 	}
 	if (rec->exec)
 		return queue_exec(e, rec);
-	r = format(e, rec);
+	r = e->fmt->record(e->state, &e->line, rec);
 	if (!e->qlen || r < 0)
 		return finish_line(e, mark, r, true);
 	/* Records behind a waiting mmap_exec wait too: output stays in event order. */
 	return hold_line(e, mark, false);
-}
-
-struct json_object **mmt_emit_json_slot(struct mmt_emit *e)
-{
-	return &e->json_obj;
 }
 
 size_t mmt_emit_pending(const struct mmt_emit *e)
@@ -406,15 +344,6 @@ uint64_t mmt_emit_skipped(const struct mmt_emit *e)
 	return e->skipped;
 }
 
-const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
-{
-	switch (cause) {
-	case MMT_LOST_KPROBE: return "kprobe_missed";
-	case MMT_LOST_KRETPROBE: return "kretprobe_missed";
-	default: return "ring_buffer";
-	}
-}
-
 /*
  * A line that is not a record (lost, stats), formatted since @mark with
  * result @r: behind waiting records it waits too, so lines stay in order.
@@ -422,34 +351,31 @@ const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
 static int notice_line(struct mmt_emit *e, size_t mark, int r)
 {
 	if (r < 0) {
-		e->len = mark;
+		e->line.len = mark;
 		return r;
 	}
 	if (e->qlen)
 		return hold_line(e, mark, true);
-	return e->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
+	return e->line.len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
 }
 
 int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
 		  uint64_t utc_ns)
 {
-	size_t mark = e->len;
+	size_t mark = e->line.len;
 
 	if (e->err)
 		return e->err;
-	return notice_line(e, mark, e->format == MMT_FORMAT_JSON ?
-			   mmt_emit_json_lost(e, lost, cpu, cause, utc_ns) :
-			   mmt_emit_text_lost(e, lost, cpu, cause, utc_ns));
+	return notice_line(e, mark, e->fmt->lost(e->state, &e->line, lost, cpu, cause, utc_ns));
 }
 
 int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s)
 {
-	size_t mark = e->len;
+	size_t mark = e->line.len;
 
 	if (e->err)
 		return e->err;
-	return notice_line(e, mark, e->format == MMT_FORMAT_JSON ? mmt_emit_json_stats(e, s)
-								 : mmt_emit_text_stats(e, s));
+	return notice_line(e, mark, e->fmt->stats(e->state, &e->line, s));
 }
 
 uint64_t mmt_emit_records(const struct mmt_emit *e)
@@ -467,30 +393,13 @@ int mmt_emit_close(struct mmt_emit *e)
 	if (!r)
 		r = mmt_emit_flush(e);
 	while (e->qlen) {
-		pending_release(&e->q[e->qhead]);
+		pending_release(e, &e->q[e->qhead]);
 		e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
 		e->qlen--;
 	}
 	free(e->q);
-	if (e->json_obj)
-		json_object_put(e->json_obj);
-	free(e->buf);
+	e->fmt->close(e->state);
+	mmt_line_release(&e->line);
 	free(e);
 	return r;
-}
-
-void mmt_format_utc(char *buf, size_t size, uint64_t utc_ns)
-{
-	/* One gmtime+strftime per second, not per record. */
-	static time_t cached_sec = -1;
-	static char date[32];
-	time_t sec = (time_t)(utc_ns / 1000000000ULL);
-	struct tm tm;
-
-	if (sec != cached_sec) {
-		if (!gmtime_r(&sec, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
-			snprintf(date, sizeof(date), "1970-01-01T00:00:00");
-		cached_sec = sec;
-	}
-	snprintf(buf, size, "%s.%09lluZ", date, (unsigned long long)(utc_ns % 1000000000ULL));
 }

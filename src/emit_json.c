@@ -10,12 +10,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "alert.h"
-#include "emit.h"
+#include "emit-local.h"
 #include "hashcache.h"
 #include "task.h"
 #include "host.h"
@@ -181,7 +182,7 @@ static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 	return r ? -ENOMEM : 0;
 }
 
-static int emit_object(struct mmt_emit *e, struct json_object *o);
+static int append_object(struct mmt_line *l, struct json_object *o);
 
 /*
  * The alert names as a JSON array, [] for none (never null: no alert is a
@@ -254,7 +255,7 @@ static int build(struct json_object *o, const struct mmt_record *rec)
 	char utc[48];
 	int r = 0;
 
-	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
+	mmt_line_utc(utc, sizeof(utc), rec->utc_ns);
 	r |= add_str(o, "event", rec->event);
 	r |= add_str(o, "time", utc);
 	r |= add_u64(o, "timestamp", rec->utc_ns);
@@ -351,7 +352,7 @@ static int add_info(struct json_object *root, const struct mmt_record *rec)
 			     x->task ? x->task->ppid : 0, NULL);
 	if (r)
 		return r;
-	mmt_format_utc(utc, sizeof(utc), rec->utc_ns);
+	mmt_line_utc(utc, sizeof(utc), rec->utc_ns);
 	return add_str(info, "utc_time", utc);
 }
 
@@ -434,10 +435,12 @@ static int add_data(struct json_object *root, const struct mmt_record *rec)
 	return r;
 }
 
-struct json_object *mmt_emit_json_exec_start(const struct mmt_record *rec)
+/* The part of an exec record: its whole tree but the hashes of data.mapped. */
+static void *json_exec_start(void *state, const struct mmt_record *rec)
 {
 	struct json_object *root = json_object_new_object();
 
+	(void)state;
 	if (root && (add_data(root, rec) < 0 || add_info(root, rec) < 0)) {
 		json_object_put(root);
 		root = NULL;
@@ -447,19 +450,20 @@ struct json_object *mmt_emit_json_exec_start(const struct mmt_record *rec)
 	return root;
 }
 
-int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
-			      const struct mmt_hashes *h, const char *error)
+static int json_exec_finish(void *state, struct mmt_line *l, void *part,
+			    const struct mmt_hashes *h, const char *error)
 {
-	struct json_object *data, *mapped;
+	struct json_object *root = part, *data, *mapped;
 	bool ok = h && h->have_hashes;
 	int r = 0;
 
+	(void)state;
 	if (!json_object_object_get_ex(root, "data", &data) ||
 	    !json_object_object_get_ex(data, "mapped", &mapped))
 		return -EINVAL;
 	/* Anonymous memory (mprotect_exec): nothing was to be hashed. */
 	if (!mapped)
-		return emit_object(e, root);
+		return append_object(l, root);
 	/* Kunai writes "?" where it has no value: never a hash of something else. */
 	r |= add_str(mapped, "magic", h && h->magic ? h->magic : "?");
 	r |= add_str(mapped, "md5", ok ? h->md5 : "?");
@@ -472,10 +476,16 @@ int mmt_emit_json_exec_finish(struct mmt_emit *e, struct json_object *root,
 		r |= add_str(mapped, "error", error);
 	else
 		r |= add_str(mapped, "error", h && h->error[0] ? h->error : NULL);
-	return r ? -ENOMEM : emit_object(e, root);
+	return r ? -ENOMEM : append_object(l, root);
 }
 
-static int emit_object(struct mmt_emit *e, struct json_object *o)
+static void json_exec_free(void *part)
+{
+	if (part)
+		json_object_put(part);
+}
+
+static int append_object(struct mmt_line *l, struct json_object *o)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(o,
@@ -484,13 +494,36 @@ static int emit_object(struct mmt_emit *e, struct json_object *o)
 
 	if (!s)
 		return -ENOMEM;
-	r = mmt_emit_append(e, s, len);
-	return r < 0 ? r : mmt_emit_append(e, "\n", 1);
+	r = mmt_line_append(l, s, len);
+	return r < 0 ? r : mmt_line_append(l, "\n", 1);
 }
 
-int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *rec)
+/* One emitter's JSON state. */
+struct json_state {
+	struct json_object *obj;	/* the do_mmap object, refilled per record */
+};
+
+static void *json_open(const struct mmt_emit_opts *opts)
 {
-	struct json_object **o = mmt_emit_json_slot(e);
+	(void)opts;	/* JSON is never cut nor decorated */
+	return calloc(1, sizeof(struct json_state));
+}
+
+static void json_close(void *state)
+{
+	struct json_state *js = state;
+
+	if (!js)
+		return;
+	if (js->obj)
+		json_object_put(js->obj);
+	free(js);
+}
+
+static int json_record(void *state, struct mmt_line *l, const struct mmt_record *rec)
+{
+	struct json_state *js = state;
+	struct json_object **o = &js->obj;
 	int r;
 
 	if (!*o) {
@@ -500,44 +533,46 @@ int mmt_emit_json_record(struct mmt_emit *e, const struct mmt_record *rec)
 	}
 	r = build(*o, rec);
 	if (!r)
-		return emit_object(e, *o);
+		return append_object(l, *o);
 	/* A half-updated object is not reused. */
 	json_object_put(*o);
 	*o = NULL;
 	return r;
 }
 
-int mmt_emit_json_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
-		       uint64_t utc_ns)
+static int json_lost(void *state, struct mmt_line *l, uint64_t lost, int cpu,
+		     enum mmt_lost_cause cause, uint64_t utc_ns)
 {
 	struct json_object *o = json_object_new_object();
 	char utc[48];
 	int r = 0;
 
+	(void)state;
 	if (!o)
 		return -ENOMEM;
-	mmt_format_utc(utc, sizeof(utc), utc_ns);
+	mmt_line_utc(utc, sizeof(utc), utc_ns);
 	r |= add_str(o, "event", "lost");
 	r |= add_str(o, "time", utc);
 	r |= add_u64(o, "timestamp", utc_ns);
 	r |= cpu >= 0 ? add_i64(o, "cpu", cpu) : add_null(o, "cpu");
 	r |= add_u64(o, "lost", lost);
 	r |= add_str(o, "cause", mmt_lost_cause_name(cause));
-	r = r ? -ENOMEM : emit_object(e, o);
+	r = r ? -ENOMEM : append_object(l, o);
 	json_object_put(o);
 	return r;
 }
 
 /* The reader's health, every --stats-interval: what an operator graphs. */
-int mmt_emit_json_stats(struct mmt_emit *e, const struct mmt_stats *s)
+static int json_stats(void *state, struct mmt_line *l, const struct mmt_stats *s)
 {
 	struct json_object *o = json_object_new_object();
 	char utc[48];
 	int r = 0;
 
+	(void)state;
 	if (!o)
 		return -ENOMEM;
-	mmt_format_utc(utc, sizeof(utc), s->utc_ns);
+	mmt_line_utc(utc, sizeof(utc), s->utc_ns);
 	r |= add_str(o, "event", "stats");
 	r |= add_str(o, "time", utc);
 	r |= add_u64(o, "timestamp", s->utc_ns);
@@ -561,7 +596,18 @@ int mmt_emit_json_stats(struct mmt_emit *e, const struct mmt_stats *s)
 	r |= add_u64(o, "max_rss_kb", s->max_rss_kb);
 	r |= add_u64(o, "cpu_user_us", s->cpu_user_us);
 	r |= add_u64(o, "cpu_system_us", s->cpu_system_us);
-	r = r ? -ENOMEM : emit_object(e, o);
+	r = r ? -ENOMEM : append_object(l, o);
 	json_object_put(o);
 	return r;
 }
+
+const struct mmt_formatter mmt_formatter_json = {
+	.open = json_open,
+	.close = json_close,
+	.record = json_record,
+	.exec_start = json_exec_start,
+	.exec_finish = json_exec_finish,
+	.exec_free = json_exec_free,
+	.lost = json_lost,
+	.stats = json_stats,
+};

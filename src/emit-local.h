@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Between the emitter (emit.c) and its formatters (emit_json.c, emit_text.c),
+ * nobody else: the table each format fills in. A formatter only turns
+ * records into bytes in a struct mmt_line; the emitter decides when lines
+ * are written and never calls a format by name.
+ */
+#ifndef MMT_EMIT_LOCAL_H
+#define MMT_EMIT_LOCAL_H
+
+#include "emit.h"
+#include "line.h"
+
+struct mmt_hashes;
+
+/**
+ * struct mmt_formatter - the operations of one output format
+ * @open: the format's state for one emitter, from @opts (read, not kept);
+ *	freed by @close. Return: the state; NULL + errno.
+ * @close: free the state; NULL is fine.
+ * @record: append the whole line of a record that has no @r->exec.
+ *	Return: 0 or -errno; what was appended is the caller's to drop then.
+ * @exec_start: what an mmap_exec or mprotect_exec record says before its
+ *	hashes are known, kept apart from @r (which may go away): the part,
+ *	freed by @exec_free. Return: the part; NULL + errno.
+ * @exec_finish: append the whole line of @part with hashes @h (NULL: none)
+ *	and @error (NULL or "": none, else it replaces @h's error); @part is
+ *	still the caller's. Return: 0 or -errno.
+ * @exec_free: free a part; NULL is fine.
+ * @lost: append a "lost" line. Return: 0 or -errno.
+ * @stats: append a "stats" line. Return: 0 or -errno.
+ */
+struct mmt_formatter {
+	void *(*open)(const struct mmt_emit_opts *opts);
+	void (*close)(void *state);
+	int (*record)(void *state, struct mmt_line *l, const struct mmt_record *r);
+	void *(*exec_start)(void *state, const struct mmt_record *r);
+	int (*exec_finish)(void *state, struct mmt_line *l, void *part,
+			   const struct mmt_hashes *h, const char *error);
+	void (*exec_free)(void *part);
+	int (*lost)(void *state, struct mmt_line *l, uint64_t lost, int cpu,
+		    enum mmt_lost_cause cause, uint64_t utc_ns);
+	int (*stats)(void *state, struct mmt_line *l, const struct mmt_stats *s);
+};
+
+extern const struct mmt_formatter mmt_formatter_json;	/* emit_json.c */
+extern const struct mmt_formatter mmt_formatter_text;	/* emit_text.c */
+
+/* What both formats call a cause of lost events. */
+static inline const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
+{
+	switch (cause) {
+	case MMT_LOST_KPROBE: return "kprobe_missed";
+	case MMT_LOST_KRETPROBE: return "kretprobe_missed";
+	default: return "ring_buffer";
+	}
+}
+
+#endif /* MMT_EMIT_LOCAL_H */
