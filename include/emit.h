@@ -2,7 +2,8 @@
 /*
  * Output: one record per line, JSON (json-c) or strace-like text. Lines are
  * built whole in memory and written with write(2) only as whole lines, so a
- * kill or a full disk never leaves half a record behind.
+ * kill or a full disk never leaves half a record behind. The last stage:
+ * the record assembly (assemble.h) hands it lines; it calls no stage back.
  */
 #ifndef MMT_EMIT_H
 #define MMT_EMIT_H
@@ -16,14 +17,11 @@
 #include "proc.h"
 
 struct mmt_emit;
+struct mmt_emit_held;
 struct mmt_hash_job;
 struct mmt_hashes;
 struct mmt_host;
 struct mmt_task;
-
-/* Bounds on records waiting for their hashes (and those behind them). */
-#define MMT_EMIT_MAX_PENDING	4096
-#define MMT_EMIT_MAX_PENDING_BYTES	((size_t)64 << 20)
 
 enum mmt_format {
 	MMT_FORMAT_JSON = 0,
@@ -74,7 +72,7 @@ struct mmt_exec_info {
 	const char *task_error;		/* NULL or why task details are missing */
 	char uuid[37];			/* this record's id */
 	uint64_t batch;			/* the reader's drain count */
-	struct mmt_hash_job *job;	/* the emitter takes it; NULL: no hash */
+	struct mmt_hash_job *job;	/* the assembly takes it (assemble.h); NULL: no hash */
 	const char *hash_error;		/* with no job: why */
 };
 
@@ -95,6 +93,15 @@ struct mmt_record {
 	int64_t prev_prot;		/* PROT_* before the call; -1: unknown */
 };
 
+/* What lost events: a full ring buffer, or a kprobe the kernel could not run. */
+enum mmt_lost_cause {
+	MMT_LOST_RING = 0,		/* per-CPU buffer full (@cpu says which) */
+	MMT_LOST_KPROBE,		/* do_mmap entries missed */
+	MMT_LOST_KRETPROBE,		/* do_mmap returns missed (out of instances) */
+};
+
+/* The emitter: where lines go */
+
 /**
  * mmt_emit_open() - an emitter on @fd
  * @fd: where lines go; the emitter does not close it
@@ -106,64 +113,13 @@ struct mmt_emit *mmt_emit_open(int fd, const struct mmt_emit_opts *opts);
 /**
  * mmt_emit_set_fd() - write to @fd from now on (SIGHUP: a rotated log)
  *
- * The whole lines buffered so far are written to the old fd first; records
- * still waiting for hashes go to the new one. A write error on the old fd
- * is forgotten: the new file starts clean. The caller closes the old fd.
+ * The whole lines buffered so far are written to the old fd first; lines
+ * written after (records that were waiting for hashes too) go to the new
+ * one. A write error on the old fd is forgotten: the new file starts
+ * clean. The caller closes the old fd.
  * Return: 0, or the -errno of writing the old fd's last lines.
  */
 int mmt_emit_set_fd(struct mmt_emit *e, int fd);
-
-/**
- * mmt_emit_stats() - a "stats" line (in event order, like a lost line)
- * Return: 0 or -errno.
- */
-int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s);
-
-/**
- * mmt_emit_close() - flush and free; NULL is fine
- * Return: 0 or the -errno of the last flush.
- */
-int mmt_emit_close(struct mmt_emit *e);
-
-/**
- * mmt_emit_record() - format one mapping (buffered), in event order
- *
- * An mmap_exec record whose hash job is not done yet waits in a queue, and
- * so does every record after it, so that lines come out in event order.
- * The queue holds at most MMT_EMIT_MAX_PENDING records and about
- * MMT_EMIT_MAX_PENDING_BYTES of them: past that the oldest is written
- * without its hashes, its error saying why.
- * Return: 0 or -errno (-ENOMEM; a write error from an implied flush).
- */
-int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *r);
-
-/**
- * mmt_emit_pump() - write the waiting records whose hashes are done
- * @all: wait for every job (at the end of a run)
- * Return: 0 or -errno.
- */
-int mmt_emit_pump(struct mmt_emit *e, bool all);
-
-/** mmt_emit_pending() - records waiting for hashes (or behind one). */
-size_t mmt_emit_pending(const struct mmt_emit *e);
-
-/** mmt_emit_skipped() - records written without hashes because the queue was full. */
-uint64_t mmt_emit_skipped(const struct mmt_emit *e);
-
-/* What lost events: a full ring buffer, or a kprobe the kernel could not run. */
-enum mmt_lost_cause {
-	MMT_LOST_RING = 0,		/* per-CPU buffer full (@cpu says which) */
-	MMT_LOST_KPROBE,		/* do_mmap entries missed */
-	MMT_LOST_KRETPROBE,		/* do_mmap returns missed (out of instances) */
-};
-
-/**
- * mmt_emit_lost() - say that the kernel dropped @lost events
- * @cpu: the CPU (MMT_LOST_RING), else -1
- * Return: 0 or -errno.
- */
-int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
-		  uint64_t utc_ns);
 
 /**
  * mmt_emit_flush() - write the buffered whole lines
@@ -174,7 +130,74 @@ int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_caus
  */
 int mmt_emit_flush(struct mmt_emit *e);
 
-/** mmt_emit_records() - lines written (or buffered) so far. */
+/**
+ * mmt_emit_error() - the error that stopped the output
+ * Return: 0, or the -errno of the write that failed: nothing is written
+ * after it (until mmt_emit_set_fd()).
+ */
+int mmt_emit_error(const struct mmt_emit *e);
+
+/** mmt_emit_records() - record lines written (or buffered) so far; not lost or stats lines. */
 uint64_t mmt_emit_records(const struct mmt_emit *e);
+
+/**
+ * mmt_emit_close() - flush and free; NULL is fine
+ *
+ * Held lines not written yet are the holder's to free first.
+ * Return: 0 or the -errno of the last flush.
+ */
+int mmt_emit_close(struct mmt_emit *e);
+
+/*
+ * Lines. Each is formatted whole when called: buffered at once (@held
+ * NULL), or held (in *@held) to be written later, in the order the holder
+ * chooses, by mmt_emit_held_write(). The record assembly holds what waits
+ * for hashes and what comes after it (assemble.h).
+ */
+
+/**
+ * mmt_emit_record() - format one record
+ * @r: the record; with @r->exec (mmap_exec, mprotect_exec) it must be
+ *	held: the line is finished with the hashes. @r->exec->job is not
+ *	touched. Nothing of @r is kept.
+ * @held: NULL: buffer the line now; else set to the held line, to pass to
+ *	mmt_emit_held_write() or mmt_emit_held_free()
+ * Return: 0 or -errno (-ENOMEM; a write error from an implied flush; the
+ * sticky error of mmt_emit_error(); -EINVAL: an exec record not held).
+ */
+int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *r,
+		    struct mmt_emit_held **held);
+
+/**
+ * mmt_emit_lost() - say that the kernel dropped @lost events
+ * @cpu: the CPU (MMT_LOST_RING), else -1
+ * @held: as for mmt_emit_record()
+ * Return: 0 or -errno.
+ */
+int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		  uint64_t utc_ns, struct mmt_emit_held **held);
+
+/**
+ * mmt_emit_stats() - a "stats" line
+ * @held: as for mmt_emit_record()
+ * Return: 0 or -errno.
+ */
+int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s, struct mmt_emit_held **held);
+
+/**
+ * mmt_emit_held_write() - buffer a held line, and free it
+ * @held: from this emitter; freed in every case
+ * @h: an exec record's hashes; NULL: none (its fields say "?")
+ * @error: NULL or "", else why the hashes are missing (replaces @h's error)
+ *
+ * @h and @error matter only to an exec record.
+ * Return: 0 or -errno (-ENOMEM: nothing of the line is written; a write
+ * error from an implied flush).
+ */
+int mmt_emit_held_write(struct mmt_emit *e, struct mmt_emit_held *held,
+			const struct mmt_hashes *h, const char *error);
+
+/** mmt_emit_held_free() - drop a held line unwritten; NULL is fine. */
+void mmt_emit_held_free(struct mmt_emit *e, struct mmt_emit_held *held);
 
 #endif /* MMT_EMIT_H */

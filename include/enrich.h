@@ -4,7 +4,7 @@
  * pairs each call with its return, drops what the filters do not want
  * before anything is read about it, learns from /proc what the events do
  * not carry (the mapped file, the task), adds the alerts, asks for the
- * hashes and hands the record to the output. It owns every per-thread
+ * hashes and hands the record to the assembly. It owns every per-thread
  * store (pairing, threads, tasks, protections) and forgets a thread in
  * all of them at once.
  */
@@ -19,7 +19,7 @@
 #include "hashcache.h"
 #include "pair.h"
 
-struct mmt_emit;
+struct mmt_assemble;
 struct mmt_enrich;
 struct mmt_filters;
 
@@ -33,7 +33,7 @@ struct mmt_enrich_stats {
 };
 
 /**
- * mmt_enrich_new() - the stage, writing its records to @emit
+ * mmt_enrich_new() - the stage, handing its records to @assemble
  * @filters: what is wanted; must outlive the stage
  * @mono_to_utc: add to a trace timestamp (CLOCK_MONOTONIC ns) for UTC ns
  *
@@ -41,13 +41,13 @@ struct mmt_enrich_stats {
  * wanted have hashes.
  * Return: the stage, freed by mmt_enrich_free(); NULL + errno.
  */
-struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_emit *emit,
+struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_assemble *assemble,
 				  int64_t mono_to_utc);
 
 /**
  * mmt_enrich_free() - free the stage; NULL is fine
  *
- * Call it after the emitter is closed: the emitter held the last hash jobs.
+ * Call it after the assembly is closed: the assembly held the last hash jobs.
  */
 void mmt_enrich_free(struct mmt_enrich *e);
 

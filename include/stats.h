@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct mmt_assemble;
 struct mmt_emit;
 struct mmt_enrich;
 struct mmt_probe;
@@ -22,7 +23,8 @@ struct mmt_stats_sources {
 	struct mmt_ring *ring;
 	struct mmt_probe *probe;
 	struct mmt_enrich *enrich;
-	struct mmt_emit *emit;		/* where lost and stats records go */
+	struct mmt_emit *emit;		/* the records written */
+	struct mmt_assemble *assemble;	/* where lost and stats records go; what waits */
 	int64_t mono_to_utc;		/* add to CLOCK_MONOTONIC ns for UTC ns */
 	uint64_t interval_ns;		/* --stats-interval; 0: no stats records */
 };

@@ -1,33 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The line buffer shared by both formats. A record is appended whole; the
- * buffer is written when it passes FLUSH_AT or when the reader has drained
- * a batch, so a burst of events costs one write(2), not one per line. The
- * format is a table (src/emit-local.h) picked at open; the formatters only
- * append to the line and never call back here.
+ * The output stage: the line buffer shared by both formats, whole-line
+ * writes, and the formatter table (src/emit-local.h) picked at open. A
+ * record is appended whole; the buffer is written when it passes FLUSH_AT
+ * or when the reader has drained a batch, so a burst of events costs one
+ * write(2), not one per line. The formatters only append to the line and
+ * never call back here; the record assembly (assemble.c) decides when a
+ * held line is written.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "emit-local.h"
-#include "hashcache.h"
-#include "task.h"
 
 #define FLUSH_AT	(64 * 1024)
 
-/* A record held back because an mmap_exec record before it (or itself) awaits hashes. */
-struct pending {
-	void *part;			/* mmap_exec: the formatter's, finished with the hashes */
-	char *text;			/* a whole line */
+/* A line formatted now and written later (see mmt_emit_held_write()). */
+struct mmt_emit_held {
+	void *part;		/* an exec record's formatter part; NULL: @text is the line */
+	bool record;		/* counts in mmt_emit_records(); not a lost or stats line */
 	size_t len;
-	bool lost;			/* a "lost" or "stats" line, not a record */
-	size_t cost;			/* bytes it holds, roughly, for the memory bound */
-	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
-	char error[MMT_HASH_ERROR_MAX];
+	char text[];
 };
 
 static const struct mmt_formatter *const formatters[] = {
@@ -36,10 +32,6 @@ static const struct mmt_formatter *const formatters[] = {
 };
 
 struct mmt_emit {
-	struct pending *q;		/* ring of MMT_EMIT_MAX_PENDING */
-	size_t qhead, qlen;
-	uint64_t skipped;
-	size_t pending_bytes;		/* sum of the waiting records' cost */
 	const struct mmt_formatter *fmt;	/* chosen at open, never looked at again */
 	void *state;		/* the formatter's */
 	int fd;
@@ -89,6 +81,11 @@ int mmt_emit_set_fd(struct mmt_emit *e, int fd)
 	return r;
 }
 
+int mmt_emit_error(const struct mmt_emit *e)
+{
+	return e->err;
+}
+
 /* Bytes of @buf up to and including its last newline within @n. */
 static size_t whole_lines(const char *buf, size_t n)
 {
@@ -135,247 +132,107 @@ int mmt_emit_flush(struct mmt_emit *e)
 	return 0;
 }
 
-/* Undo a half-built line, so an error mid-format never reaches the output. */
-static int finish_line(struct mmt_emit *e, size_t mark, int r, bool record)
-{
-	if (r < 0) {
-		e->line.len = mark;
-		return r;
-	}
-	e->records += record;
-	return e->line.len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
-}
-
-/* Moves what was appended since @mark out of the line buffer. */
-static char *capture(struct mmt_emit *e, size_t mark, size_t *len)
+/*
+ * Ends the line formatted since @mark with result @r: an error undoes it,
+ * so a half-built line never reaches the output; else it stays in the
+ * buffer (@held NULL) or moves out of it into *@held.
+ */
+static int end_line(struct mmt_emit *e, size_t mark, int r, bool record,
+		    struct mmt_emit_held **held)
 {
 	struct mmt_line *l = &e->line;
-	char *t = malloc(l->len - mark + 1);
+	struct mmt_emit_held *h;
 
-	if (!t)
-		return NULL;
-	*len = l->len - mark;
-	memcpy(t, l->buf + mark, *len);
-	t[*len] = '\0';
-	l->len = mark;
-	return t;
-}
-
-static void pending_release(struct mmt_emit *e, struct pending *p)
-{
-	e->fmt->exec_free(p->part);
-	free(p->text);
-	if (p->job)
-		mmt_hash_job_put(p->job);
-	memset(p, 0, sizeof(*p));
-}
-
-/*
- * What a waiting mmap_exec record holds, roughly: its json-c tree with the
- * command line, ancestors and path, each possibly with a hex copy.
- */
-static size_t exec_cost(const struct mmt_record *rec)
-{
-	const struct mmt_task *t = rec->exec->task;
-	size_t n = 4096;
-
-	if (t)
-		n += 3 * (t->cmdline_len + (t->ancestors ? strlen(t->ancestors) : 0));
-	if (rec->file && rec->file->path)
-		n += 3 * strlen(rec->file->path);
-	return n;
-}
-
-/* Writes the oldest waiting record; @force: without hashes if they are not done. */
-static int finish_head(struct mmt_emit *e, bool force)
-{
-	struct pending *p = &e->q[e->qhead];
-	const struct mmt_hashes *h = NULL;
-	char error[MMT_HASH_ERROR_MAX + 64];
-	size_t mark = e->line.len;
-	bool record = !p->lost;
-	int r = 0;
-
-	snprintf(error, sizeof(error), "%s", p->error);
-	if (p->job && mmt_hash_job_done(p->job)) {
-		h = mmt_hash_job_result(p->job);
-	} else if (p->job && force) {
-		snprintf(error, sizeof(error), "hash skipped: %d records were waiting for "
-			 "hashes (the bound)", MMT_EMIT_MAX_PENDING);
-		e->skipped++;
-	} else if (p->job) {
-		return -EAGAIN;
-	}
-	if (p->part)
-		r = e->fmt->exec_finish(e->state, &e->line, p->part, h, error);
-	else if (p->text)
-		r = mmt_line_append(&e->line, p->text, p->len);
-	e->pending_bytes -= p->cost;
-	pending_release(e, p);
-	e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
-	e->qlen--;
-	return finish_line(e, mark, r, record);
-}
-
-int mmt_emit_pump(struct mmt_emit *e, bool all)
-{
-	int r = 0;
-
-	while (e->qlen && !r) {
-		struct pending *p = &e->q[e->qhead];
-
-		if (p->job && !mmt_hash_job_done(p->job)) {
-			if (!all)
-				return 0;
-			mmt_hash_job_wait(p->job);
-		}
-		r = finish_head(e, false);
-	}
-	return r;
-}
-
-static struct pending *push(struct mmt_emit *e, int *err)
-{
-	struct pending *p;
-
-	*err = 0;
-	if (!e->q) {
-		e->q = calloc(MMT_EMIT_MAX_PENDING, sizeof(*e->q));
-		if (!e->q) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-	}
-	/* Full: the oldest go out now, without their hashes if need be. */
-	while (e->qlen && (e->qlen == MMT_EMIT_MAX_PENDING ||
-			   e->pending_bytes > MMT_EMIT_MAX_PENDING_BYTES)) {
-		*err = finish_head(e, true);
-		if (*err < 0)
-			return NULL;
-	}
-	p = &e->q[(e->qhead + e->qlen) % MMT_EMIT_MAX_PENDING];
-	e->qlen++;
-	return p;
-}
-
-/*
- * Queues the whole line formatted since @mark. It leaves the line buffer
- * before the queue makes room: the oldest records written then go after
- * what is already buffered, so a line still there would come out before
- * them, and a flush on the way would leave @mark past the buffer's end.
- */
-static int hold_line(struct mmt_emit *e, size_t mark, bool lost)
-{
-	struct pending *p;
-	size_t len;
-	char *text;
-	int r;
-
-	text = capture(e, mark, &len);
-	if (!text) {
-		e->line.len = mark;
-		return -ENOMEM;
-	}
-	p = push(e, &r);
-	if (!p) {
-		free(text);
+	if (r < 0) {
+		l->len = mark;
 		return r;
 	}
-	p->text = text;
-	p->len = len;
-	p->lost = lost;
+	if (held) {
+		h = malloc(sizeof(*h) + l->len - mark);
+		if (!h) {
+			l->len = mark;
+			return -ENOMEM;
+		}
+		h->part = NULL;
+		h->record = record;
+		h->len = l->len - mark;
+		memcpy(h->text, l->buf + mark, h->len);
+		l->len = mark;
+		*held = h;
+		return 0;
+	}
+	e->records += record;
+	return l->len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
+}
+
+int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec,
+		    struct mmt_emit_held **held)
+{
+	size_t mark = e->line.len;
+	struct mmt_emit_held *h;
+	int r;
+
+	if (e->err)
+		return e->err;
+	if (!rec->exec)
+		return end_line(e, mark, e->fmt->record(e->state, &e->line, rec), true, held);
+	if (!held)
+		return -EINVAL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->part = e->fmt->exec_start(e->state, rec);
+	if (!h->part) {
+		r = errno ? -errno : -ENOMEM;
+		free(h);
+		return r;
+	}
+	h->record = true;
+	*held = h;
 	return 0;
 }
 
-static int queue_exec(struct mmt_emit *e, const struct mmt_record *rec)
-{
-	struct mmt_exec_info *x = rec->exec;
-	struct pending *p;
-	int r;
-
-	p = push(e, &r);
-	if (!p) {
-		if (x->job)
-			mmt_hash_job_put(x->job);
-		x->job = NULL;
-		return r;
-	}
-	p->job = x->job;
-	x->job = NULL;
-	snprintf(p->error, sizeof(p->error), "%s", x->hash_error ? x->hash_error : "");
-	p->part = e->fmt->exec_start(e->state, rec);
-	if (!p->part) {
-		/* Out of memory: give the slot back; the caller stops with the error. */
-		r = errno ? -errno : -ENOMEM;
-		pending_release(e, p);
-		e->qlen--;
-		return r;
-	}
-	e->pending_bytes += p->cost = exec_cost(rec);
-	return mmt_emit_pump(e, false);
-}
-
-int mmt_emit_record(struct mmt_emit *e, const struct mmt_record *rec)
+int mmt_emit_held_write(struct mmt_emit *e, struct mmt_emit_held *h,
+			const struct mmt_hashes *hashes, const char *error)
 {
 	size_t mark = e->line.len;
+	bool record = h->record;
 	int r;
 
-	if (e->err) {
-		if (rec->exec && rec->exec->job)
-			mmt_hash_job_put(rec->exec->job);
-		return e->err;
-	}
-	if (rec->exec)
-		return queue_exec(e, rec);
-	r = e->fmt->record(e->state, &e->line, rec);
-	if (!e->qlen || r < 0)
-		return finish_line(e, mark, r, true);
-	/* Records behind a waiting mmap_exec wait too: output stays in event order. */
-	return hold_line(e, mark, false);
+	if (h->part)
+		r = e->fmt->exec_finish(e->state, &e->line, h->part, hashes, error);
+	else
+		r = mmt_line_append(&e->line, h->text, h->len);
+	mmt_emit_held_free(e, h);
+	return end_line(e, mark, r, record, NULL);
 }
 
-size_t mmt_emit_pending(const struct mmt_emit *e)
+void mmt_emit_held_free(struct mmt_emit *e, struct mmt_emit_held *h)
 {
-	return e->qlen;
-}
-
-uint64_t mmt_emit_skipped(const struct mmt_emit *e)
-{
-	return e->skipped;
-}
-
-/*
- * A line that is not a record (lost, stats), formatted since @mark with
- * result @r: behind waiting records it waits too, so lines stay in order.
- */
-static int notice_line(struct mmt_emit *e, size_t mark, int r)
-{
-	if (r < 0) {
-		e->line.len = mark;
-		return r;
-	}
-	if (e->qlen)
-		return hold_line(e, mark, true);
-	return e->line.len >= FLUSH_AT ? mmt_emit_flush(e) : 0;
+	if (!h)
+		return;
+	e->fmt->exec_free(h->part);
+	free(h);
 }
 
 int mmt_emit_lost(struct mmt_emit *e, uint64_t lost, int cpu, enum mmt_lost_cause cause,
-		  uint64_t utc_ns)
+		  uint64_t utc_ns, struct mmt_emit_held **held)
 {
 	size_t mark = e->line.len;
 
 	if (e->err)
 		return e->err;
-	return notice_line(e, mark, e->fmt->lost(e->state, &e->line, lost, cpu, cause, utc_ns));
+	return end_line(e, mark, e->fmt->lost(e->state, &e->line, lost, cpu, cause, utc_ns),
+			false, held);
 }
 
-int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s)
+int mmt_emit_stats(struct mmt_emit *e, const struct mmt_stats *s, struct mmt_emit_held **held)
 {
 	size_t mark = e->line.len;
 
 	if (e->err)
 		return e->err;
-	return notice_line(e, mark, e->fmt->stats(e->state, &e->line, s));
+	return end_line(e, mark, e->fmt->stats(e->state, &e->line, s), false, held);
 }
 
 uint64_t mmt_emit_records(const struct mmt_emit *e)
@@ -389,15 +246,7 @@ int mmt_emit_close(struct mmt_emit *e)
 
 	if (!e)
 		return 0;
-	r = mmt_emit_pump(e, true);
-	if (!r)
-		r = mmt_emit_flush(e);
-	while (e->qlen) {
-		pending_release(e, &e->q[e->qhead]);
-		e->qhead = (e->qhead + 1) % MMT_EMIT_MAX_PENDING;
-		e->qlen--;
-	}
-	free(e->q);
+	r = mmt_emit_flush(e);
 	e->fmt->close(e->state);
 	mmt_line_release(&e->line);
 	free(e);

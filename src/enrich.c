@@ -2,7 +2,7 @@
 /*
  * Enrichment: a paired call becomes a record. Filters first (what the
  * thread table knows costs nothing), then /proc for the file and the task,
- * the alerts, the hash job, and the record to the output, in event order.
+ * the alerts, the hash job, and the record to the assembly, in event order.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "alert.h"
+#include "assemble.h"
 #include "emit.h"
 #include "enrich.h"
 #include "error.h"
@@ -29,7 +30,7 @@
 
 struct mmt_enrich {
 	const struct mmt_filters *f;
-	struct mmt_emit *emit;
+	struct mmt_assemble *assemble;
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
 	const char *backend;	/* "kprobe" or "tracepoint" */
 	struct mmt_pair *pair;
@@ -216,13 +217,13 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 	record_init(t, m, th, &mi, &rec);
 	if (t->f->events & MMT_EV_DO_MMAP) {
 		rec.event = "do_mmap";
-		r = mmt_emit_record(t->emit, &rec);
+		r = mmt_assemble_record(t->assemble, &rec);
 	}
 	if (!r && exec) {
 		exec_info(t, m, &mi, &x);
 		rec.event = "mmap_exec";
 		rec.exec = &x;
-		r = mmt_emit_record(t->emit, &rec);
+		r = mmt_assemble_record(t->assemble, &rec);
 	}
 out:
 	mmt_proc_map_info_release(&mi);
@@ -308,7 +309,7 @@ static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
 	rec.prev_prot = prev;
 	exec_info(t, m, &mi, &x);
 	rec.exec = &x;
-	r = mmt_emit_record(t->emit, &rec);
+	r = mmt_assemble_record(t->assemble, &rec);
 out:
 	mmt_proc_map_info_release(&mi);
 	return r;
@@ -396,7 +397,7 @@ int mmt_enrich_deliver(const struct mmt_event *ev, void *ctx)
 	}
 }
 
-struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_emit *emit,
+struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_assemble *assemble,
 				  int64_t mono_to_utc)
 {
 	struct mmt_enrich *t = calloc(1, sizeof(*t));
@@ -404,7 +405,7 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 	if (!t)
 		goto out_nomem;
 	t->f = filters;
-	t->emit = emit;
+	t->assemble = assemble;
 	t->mono_to_utc = mono_to_utc;
 	t->backend = "tracepoint";
 	t->pair = mmt_pair_new();
@@ -418,7 +419,7 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 		goto out_nomem;
 	/* Only mmap_exec and mprotect_exec hash: the worker and libmagic's database are not free. */
 	if ((filters->events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC)) &&
-	    !(t->hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_EMIT_MAX_PENDING,
+	    !(t->hasher = mmt_hasher_new(HASH_CACHE_ENTRIES, MMT_ASSEMBLE_MAX_PENDING,
 					 filters->hash_limit))) {
 		int err = errno ? errno : ENOMEM;
 

@@ -4,8 +4,10 @@
  *
  * The stages, in the order data flows: the ring buffers (ring.c) deliver
  * events to enrichment (enrich.c: pairing, filters, /proc, alerts, hash
- * jobs), which hands records to the output (emit.c). This file builds them
- * in that order, runs the loop and takes them down in reverse.
+ * jobs), which hands records to the record assembly (assemble.c: waiting
+ * for hashes, in event order), which hands lines to the output (emit.c).
+ * This file builds them in that order, runs the loop and takes them down
+ * in reverse.
  *
  * Only this file exits. Signals are taken through a signalfd in the main
  * loop (no handler runs), so every exit path goes through the same teardown
@@ -23,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assemble.h"
 #include "clock.h"
 #include "emit.h"
 #include "enrich.h"
@@ -39,6 +42,7 @@ struct tracer {
 	struct mmt_ring *ring;
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;
+	struct mmt_assemble *assemble;	/* in front of emit */
 	struct mmt_stats_run *stats;
 	struct mmt_target *target;
 	int sfd;
@@ -81,7 +85,7 @@ static int drain(struct tracer *t, bool final)
 		r = mmt_stats_tick(t->stats, final);
 	/* At the end, wait for the hashes of the last records. */
 	if (r >= 0)
-		r = mmt_emit_pump(t->emit, final);
+		r = mmt_assemble_pump(t->assemble, final);
 	if (r >= 0)
 		r = mmt_emit_flush(t->emit);
 	if (r < 0 && !t->out_err && (r == -EPIPE || r == -ENOSPC || r == -EIO || r == -EFBIG ||
@@ -248,6 +252,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 		return mmt_perror(-errno, "cannot open the trace buffers");
 	src = (struct mmt_stats_sources){
 		.ring = t->ring, .probe = t->probe, .enrich = t->enrich, .emit = t->emit,
+		.assemble = t->assemble,
 		.mono_to_utc = t->mono_to_utc, .interval_ns = t->opt->stats_ns,
 	};
 	t->stats = mmt_stats_open(&src);
@@ -322,13 +327,14 @@ int main(int argc, char **argv)
 	if (opt.filters.events & MMT_EV_MPROTECT_EXEC)
 		opt.probe.mprotect = true;
 	t.emit = mmt_emit_open(t.out_fd, &opt.emit);
+	t.assemble = t.emit ? mmt_assemble_open(t.emit) : NULL;
 	t.target = mmt_target_new(&opt);
-	if (!t.emit || !t.target) {
+	if (!t.assemble || !t.target) {
 		r = mmt_perror(-ENOMEM, "setup");
 		goto out_free;
 	}
 	/* Prints its own message: the hashing thread or libmagic may be what failed. */
-	t.enrich = mmt_enrich_new(&opt.filters, t.emit, t.mono_to_utc);
+	t.enrich = mmt_enrich_new(&opt.filters, t.assemble, t.mono_to_utc);
 	if (!t.enrich) {
 		r = -errno;
 		goto out_free;
@@ -342,9 +348,11 @@ out_free:
 	mmt_probe_close(t.probe);
 	mmt_probe_unmount(mounted);
 	/* Interrupted with CMD still running: it goes on untraced, as strace's detach. */
+	if (mmt_assemble_close(t.assemble) < 0 && !t.out_err)
+		r = -EIO;
 	if (mmt_emit_close(t.emit) < 0 && !t.out_err)
 		r = -EIO;
-	/* After the emitter: it held the last hash jobs. */
+	/* After the assembly: it held the last hash jobs. */
 	mmt_enrich_free(t.enrich);
 out_output:
 	/* A run that never started tracing leaves no empty output file behind. */

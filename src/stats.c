@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "assemble.h"
 #include "clock.h"
 #include "emit.h"
 #include "enrich.h"
@@ -55,9 +56,9 @@ static int report_missed(struct mmt_stats_run *t, uint64_t now)
 	if (mmt_probe_missed(t->src.probe, &entry, &ret) < 0)
 		return 0;
 	if (entry > t->missed_entry)
-		r = mmt_emit_lost(t->src.emit, entry - t->missed_entry, -1, MMT_LOST_KPROBE, utc);
+		r = mmt_assemble_lost(t->src.assemble, entry - t->missed_entry, -1, MMT_LOST_KPROBE, utc);
 	if (!r && ret > t->missed_ret)
-		r = mmt_emit_lost(t->src.emit, ret - t->missed_ret, -1, MMT_LOST_KRETPROBE, utc);
+		r = mmt_assemble_lost(t->src.assemble, ret - t->missed_ret, -1, MMT_LOST_KRETPROBE, utc);
 	t->missed_entry = entry;
 	t->missed_ret = ret;
 	return r;
@@ -83,7 +84,7 @@ int mmt_stats_lost(struct mmt_stats_run *t, bool force)
 	for (c = 0; c < n; c++) {
 		if (!cpu_lost[c])
 			continue;
-		r = mmt_emit_lost(t->src.emit, cpu_lost[c], c, MMT_LOST_RING,
+		r = mmt_assemble_lost(t->src.assemble, cpu_lost[c], c, MMT_LOST_RING,
 				  (uint64_t)((int64_t)now + t->src.mono_to_utc));
 		if (r < 0)
 			return r;
@@ -124,7 +125,7 @@ static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
 	s->lost = rs.lost;
 	s->unpaired = es.pair.orphan_exits + es.pair.orphan_entries + es.pair.pending;
 	s->corrupt = rs.corrupt;
-	s->pending = mmt_emit_pending(t->src.emit);
+	s->pending = mmt_assemble_pending(t->src.assemble);
 	s->threads = es.threads;
 	/* Kprobe hits the kernel dropped before the ring: a kretprobe out of instances. */
 	if (t->src.probe && mmt_probe_missed(t->src.probe, &entry, &ret) == 0)
@@ -134,7 +135,7 @@ static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
 		s->hash_misses = es.hash.misses;
 		s->hashed_files = es.hash.hashed_files;
 		s->hashed_bytes = es.hash.hashed_bytes;
-		s->hash_skipped = es.hash.skipped + mmt_emit_skipped(t->src.emit);
+		s->hash_skipped = es.hash.skipped + mmt_assemble_skipped(t->src.assemble);
 	}
 	s->rss_kb = rss_kb();
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
@@ -156,7 +157,7 @@ int mmt_stats_tick(struct mmt_stats_run *t, bool final)
 		return 0;
 	t->last_stats = now;
 	collect_stats(t, &s);
-	return mmt_emit_stats(t->src.emit, &s);
+	return mmt_assemble_stats(t->src.assemble, &s);
 }
 
 void mmt_stats_summary(struct mmt_stats_run *t)

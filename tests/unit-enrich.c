@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "assemble.h"
 #include "emit.h"
 #include "enrich.h"
 #include "options.h"
@@ -67,6 +68,7 @@ struct stage {
 	struct mmt_filters f;
 	struct mmt_emit_opts eo;
 	struct mmt_emit *emit;
+	struct mmt_assemble *assemble;
 	struct mmt_enrich *e;
 };
 
@@ -82,9 +84,10 @@ static void stage_open(struct stage *s, unsigned int events)
 	if (out_fd < 0)
 		die("memfd_create");
 	s->emit = mmt_emit_open(out_fd, &s->eo);
-	if (!s->emit)
+	s->assemble = s->emit ? mmt_assemble_open(s->emit) : NULL;
+	if (!s->assemble)
 		die("mmt_emit_open");
-	s->e = mmt_enrich_new(&s->f, s->emit, 0);
+	s->e = mmt_enrich_new(&s->f, s->assemble, 0);
 	if (!s->e)
 		die("mmt_enrich_new");
 	/* The tracepoint backend: no previous protection from the kernel. */
@@ -95,7 +98,7 @@ static void stage_open(struct stage *s, unsigned int events)
 
 static void stage_close(struct stage *s)
 {
-	if (mmt_emit_close(s->emit) < 0)
+	if (mmt_assemble_close(s->assemble) < 0 || mmt_emit_close(s->emit) < 0)
 		die("mmt_emit_close");
 	mmt_enrich_free(s->e);
 	memset(s, 0, sizeof(*s));
@@ -108,7 +111,7 @@ static struct json_object *records(struct stage *s)
 	char *buf, *line, *save = NULL;
 	off_t end;
 
-	if (mmt_emit_pump(s->emit, true) < 0 || mmt_emit_flush(s->emit) < 0)
+	if (mmt_assemble_pump(s->assemble, true) < 0 || mmt_emit_flush(s->emit) < 0)
 		die("emit");
 	end = lseek(out_fd, 0, SEEK_END);
 	buf = calloc(1, (size_t)(end - out_seen) + 1);

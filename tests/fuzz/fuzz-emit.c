@@ -49,7 +49,7 @@ static size_t emit_one(enum mmt_format fmt, const char *path, const char *comm)
 	rec.map = &m;
 	rec.file = &mi;
 	rec.error = "";
-	if (!e || mmt_emit_record(e, &rec) < 0 || mmt_emit_close(e) < 0)
+	if (!e || mmt_emit_record(e, &rec, NULL) < 0 || mmt_emit_close(e) < 0)
 		abort();
 	n = pread(fd, out, sizeof(out) - 1, 0);
 	close(fd);

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Record assembly: between enrichment and the output. An mmap_exec or
+ * mprotect_exec record waits here until its file is hashed, and every line
+ * after it waits too, so that the output keeps event order. The queue is
+ * bounded; finished lines go to the emitter (emit.h), which never calls
+ * back here.
+ */
+#ifndef MMT_ASSEMBLE_H
+#define MMT_ASSEMBLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emit.h"
+
+struct mmt_assemble;
+
+/* Bounds on records waiting for their hashes (and the lines behind them). */
+#define MMT_ASSEMBLE_MAX_PENDING	4096
+#define MMT_ASSEMBLE_MAX_PENDING_BYTES	((size_t)64 << 20)
+
+/**
+ * mmt_assemble_open() - an empty queue in front of @out
+ * @out: the emitter finished lines go to; it must outlive the assembly
+ * Return: the assembly, freed by mmt_assemble_close(); NULL + errno.
+ */
+struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out);
+
+/**
+ * mmt_assemble_record() - one record from enrichment, in event order
+ *
+ * An exec record (@r->exec) waits for its hash job, and so does every
+ * line after it. The queue holds at most MMT_ASSEMBLE_MAX_PENDING lines
+ * and about MMT_ASSEMBLE_MAX_PENDING_BYTES of them: past that the oldest
+ * is written without its hashes, its error saying why.
+ * @r: the record; nothing of it is kept but @r->exec->job, which is taken
+ *	in every case (released here, at once on error): NULL after the call
+ * Return: 0 or -errno (-ENOMEM; a write error from the emitter).
+ */
+int mmt_assemble_record(struct mmt_assemble *a, const struct mmt_record *r);
+
+/**
+ * mmt_assemble_lost() - a lost line (mmt_emit_lost()), behind the waiting records
+ * Return: 0 or -errno.
+ */
+int mmt_assemble_lost(struct mmt_assemble *a, uint64_t lost, int cpu, enum mmt_lost_cause cause,
+		      uint64_t utc_ns);
+
+/**
+ * mmt_assemble_stats() - a stats line (mmt_emit_stats()), behind the waiting records
+ * Return: 0 or -errno.
+ */
+int mmt_assemble_stats(struct mmt_assemble *a, const struct mmt_stats *s);
+
+/**
+ * mmt_assemble_pump() - write the waiting lines whose hashes are done
+ * @all: wait for every job (at the end of a run)
+ * Return: 0 or -errno.
+ */
+int mmt_assemble_pump(struct mmt_assemble *a, bool all);
+
+/** mmt_assemble_pending() - lines waiting for hashes (or behind one). */
+size_t mmt_assemble_pending(const struct mmt_assemble *a);
+
+/** mmt_assemble_skipped() - records written without hashes because the queue was full. */
+uint64_t mmt_assemble_skipped(const struct mmt_assemble *a);
+
+/**
+ * mmt_assemble_close() - write what waits (waiting for every job), and free
+ *
+ * The emitter is not flushed nor closed: mmt_emit_close() comes after.
+ * NULL is fine.
+ * Return: 0 or the -errno of writing the last lines (the rest is dropped then).
+ */
+int mmt_assemble_close(struct mmt_assemble *a);
+
+#endif /* MMT_ASSEMBLE_H */

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The record assembly's order and bounds, through the real emitter (text
+ * lines into a memfd) with hash jobs this program finishes when it likes:
+ * lines behind a waiting exec record wait too; a full queue writes its
+ * oldest without hashes first, before any line that came after; the byte
+ * bound; the end waits for every job; each job is released once; after a
+ * write error nothing is queued. Every line carries its event's sequence
+ * number (the tid; a lost line's count; a stats line's events), so order
+ * is checked by reading them back. Prints one "ok:"/"FAIL:" line per
+ * check; exit 1 if any failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "assemble.h"
+#include "hashcache.h"
+#include "host.h"
+#include "task.h"
+
+/* Hash jobs that are done when the test says so (hashcache.c is not linked). */
+struct mmt_hash_job {
+	bool done;
+	int puts;
+	struct mmt_hashes h;
+};
+
+bool mmt_hash_job_done(const struct mmt_hash_job *job)
+{
+	return job->done;
+}
+
+void mmt_hash_job_wait(struct mmt_hash_job *job)
+{
+	job->done = true;
+}
+
+const struct mmt_hashes *mmt_hash_job_result(const struct mmt_hash_job *job)
+{
+	return job->done ? &job->h : NULL;
+}
+
+void mmt_hash_job_put(struct mmt_hash_job *job)
+{
+	if (job)
+		job->puts++;
+}
+
+#define NJOBS	(MMT_ASSEMBLE_MAX_PENDING + 64)
+
+static struct mmt_hash_job jobs[NJOBS];
+static int fails;
+static int out_fd;
+static struct mmt_emit *e;
+static struct mmt_assemble *a;
+static const struct mmt_host host = { .name = "h", .uuid = "u" };
+static struct mmt_task big_task;
+
+static void check(const char *what, long want, long got)
+{
+	if (want == got) {
+		printf("ok: %s = %ld\n", what, got);
+	} else {
+		printf("FAIL: %s: expected %ld, got %ld\n", what, want, got);
+		fails++;
+	}
+}
+
+static int put_record(int seq, struct mmt_hash_job *job, const struct mmt_task *task)
+{
+	struct mmt_mapping m = { .enter = { .len = 4096, .flags = MAP_PRIVATE | MAP_ANONYMOUS },
+				 .ret = 0x10000 };
+	struct mmt_exec_info x = { .host = &host, .task = task, .job = job };
+	struct mmt_map_info mi = { .path = (char *)"/lib/x.so", .fd = -1 };
+	struct mmt_record rec = {
+		.event = job ? "mmap_exec" : "do_mmap", .backend = "tracepoint",
+		.utc_ns = 1000000000ULL * (unsigned int)seq, .pid = seq, .tid = seq,
+		.comm = "t", .map = &m, .file = &mi, .error = "", .prev_prot = -1,
+		.exec = job ? &x : NULL,
+	};
+	int r = mmt_assemble_record(a, &rec);
+
+	if (x.job)
+		check("the job is taken", 0, 1);
+	return r;
+}
+
+static int put_exec(int seq, bool done)
+{
+	jobs[seq].done = done;
+	jobs[seq].h.have_hashes = true;
+	memset(jobs[seq].h.sha256, 'a', 64);
+	return put_record(seq, &jobs[seq], NULL);
+}
+
+/* The sequence numbers of the lines written since the last call, in order. */
+static int read_lines(int *seq, int max)
+{
+	static off_t done;
+	static char buf[1 << 22];
+	char *p, *nl;
+	ssize_t n;
+	int k = 0;
+
+	if (mmt_emit_flush(e) < 0)
+		return -1;
+	n = pread(out_fd, buf, sizeof(buf) - 1, done);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	done += n;
+	for (p = buf; (nl = strchr(p, '\n')) && k < max; p = nl + 1) {
+		const char *pid, *lost, *stats;
+
+		*nl = '\0';
+		pid = strstr(p, "[pid ");
+		lost = strstr(p, " lost ");
+		stats = strstr(p, "stats: ");
+		if (stats)
+			seq[k++] = atoi(stats + 7);
+		else if (lost)
+			seq[k++] = atoi(lost + 6);
+		else if (pid)
+			seq[k++] = atoi(pid + 5);
+		else
+			seq[k++] = -1;
+	}
+	return k;
+}
+
+static bool in_order(const int *seq, int n, int first)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (seq[i] != first + i)
+			return false;
+	return true;
+}
+
+static void lines_are(const char *what, int first, int n)
+{
+	static int seq[NJOBS + 64];
+	int k = read_lines(seq, NJOBS + 64);
+
+	check(what, n, k);
+	if (k == n && n) {
+		printf("%s: %s %d..%d in event order\n", in_order(seq, n, first) ? "ok" : "FAIL",
+		       what, first, first + n - 1);
+		fails += !in_order(seq, n, first);
+	}
+}
+
+int main(void)
+{
+	struct mmt_emit_opts opts = { .format = MMT_FORMAT_TEXT };
+	struct mmt_stats s = { 0 };
+	int i, n, seq = 1, bounded, full;
+	bool once = true;
+	char *cmd;
+
+	out_fd = memfd_create("unit-assemble", 0);
+	e = out_fd < 0 ? NULL : mmt_emit_open(out_fd, &opts);
+	a = e ? mmt_assemble_open(e) : NULL;
+	if (!a)
+		return 99;
+
+	check("a record with nothing waiting goes straight out", 0, put_record(seq++, NULL, NULL));
+	check("nothing pending", 0, (long)mmt_assemble_pending(a));
+	lines_are("straight out", 1, 1);
+
+	/* 2 waits for its hashes; 3, lost 4, stats 5 and 6 (done) wait behind it. */
+	put_exec(seq++, false);
+	put_record(seq++, NULL, NULL);
+	mmt_assemble_lost(a, (uint64_t)seq++, 0, MMT_LOST_RING, 1);
+	s.events = (uint64_t)seq++;
+	mmt_assemble_stats(a, &s);
+	put_exec(seq++, true);
+	check("the lines behind a waiting exec record wait", 5, (long)mmt_assemble_pending(a));
+	check("pump: the head is not done", 0, mmt_assemble_pump(a, false));
+	lines_are("behind a waiting one", 0, 0);
+	check("records counted when written, not when queued", 1, (long)mmt_emit_records(e));
+	jobs[2].done = true;
+	check("pump after the head is done", 0, mmt_assemble_pump(a, false));
+	check("nothing pending", 0, (long)mmt_assemble_pending(a));
+	lines_are("once the head is done", 2, 5);
+	check("records: lost and stats lines are not", 4, (long)mmt_emit_records(e));
+
+	/*
+	 * The count bound: MAX exec records that never finish fill the queue;
+	 * each line after that writes the oldest without hashes, and a do_mmap
+	 * or lost line arriving then waits behind what is left, after the
+	 * oldest that went.
+	 */
+	full = seq;
+	for (i = 0; i < MMT_ASSEMBLE_MAX_PENDING; i++)
+		put_exec(seq++, false);
+	check("the queue is full", MMT_ASSEMBLE_MAX_PENDING, (long)mmt_assemble_pending(a));
+	lines_are("nothing written while the queue fills", 0, 0);
+	put_record(seq++, NULL, NULL);
+	mmt_assemble_lost(a, (uint64_t)seq++, 0, MMT_LOST_RING, 1);
+	put_exec(seq++, true);
+	check("still at the bound", MMT_ASSEMBLE_MAX_PENDING, (long)mmt_assemble_pending(a));
+	check("skipped: the 3 oldest", 3, (long)mmt_assemble_skipped(a));
+	lines_are("past the bound, the oldest go out", full, 3);
+	for (i = full; i < full + 3; i++)
+		check("its job released once", 1, jobs[i].puts);
+
+	/* The end waits for every job: all the rest, in order. */
+	check("close", 0, mmt_assemble_close(a));
+	a = NULL;
+	lines_are("at the end, every line waited for", full + 3, seq - full - 3);
+	for (i = 1; i < seq; i++)
+		once &= jobs[i].puts == (jobs[i].h.have_hashes ? 1 : 0);
+	check("every job released exactly once", 1, once);
+
+	/* The byte bound: records with 1 MiB command lines, about 3 MiB each. */
+	cmd = calloc(1, 1 << 20);
+	a = cmd ? mmt_assemble_open(e) : NULL;
+	if (!a)
+		return 99;
+	big_task.cmdline = cmd;
+	big_task.cmdline_len = 1 << 20;
+	memset(jobs, 0, sizeof(jobs));
+	for (i = 1; i <= 64; i++)
+		put_record(i, &jobs[i], &big_task);
+	bounded = (int)mmt_assemble_pending(a);
+	check("the byte bound holds fewer than the count bound",
+	      1, bounded > 1 && bounded < 64 && (size_t)bounded * (3 << 20) <=
+	      MMT_ASSEMBLE_MAX_PENDING_BYTES + (4 << 20));
+	check("skipped: what the byte bound wrote", 64 - bounded, (long)mmt_assemble_skipped(a));
+	check("close", 0, mmt_assemble_close(a));
+	lines_are("byte bound: every line, in order", 1, 64);
+	free(cmd);
+
+	/* After a write error: nothing more is queued; the job is released. */
+	mmt_emit_close(e);
+	close(out_fd);
+	out_fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	e = out_fd < 0 ? NULL : mmt_emit_open(out_fd, &opts);
+	a = e ? mmt_assemble_open(e) : NULL;
+	if (!a)
+		return 99;
+	memset(jobs, 0, sizeof(jobs));
+	put_record(1, NULL, NULL);
+	check("the write fails", -ENOSPC, mmt_emit_flush(e));
+	check("a record after it: the error", -ENOSPC, put_exec(2, false));
+	check("its job released", 1, jobs[2].puts);
+	check("nothing queued", 0, (long)mmt_assemble_pending(a));
+	n = mmt_assemble_lost(a, 3, 0, MMT_LOST_RING, 1);
+	check("a lost line after it: the error", -ENOSPC, n);
+	check("close", 0, mmt_assemble_close(a));
+	check("emitter close: the error", -ENOSPC, mmt_emit_close(e));
+	close(out_fd);
+	return fails ? 1 : 0;
+}
