@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "task.h"
 
 /* /proc/PID/stat is ~300 bytes; a kworker's comm can reach 64 bytes in it */
@@ -131,75 +132,6 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	buf[len] = '\0';
 	close(fd);
 	return len;
-}
-
-/*
- * Read a whole file of unknown size, keeping at most cap bytes.
- * Return: 0 with *out (NUL-terminated, to be freed) and *len, or -errno.
- */
-static int read_all(const char *path, size_t cap, char **out, size_t *len,
-		    bool *truncated)
-{
-	size_t size = 4096, used = 0;
-	char *buf, *tmp;
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(size);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close_fd;
-	}
-	*truncated = false;
-	for (;;) {
-		if (used == size - 1) {
-			if (size - 1 >= cap) {
-				char c;
-
-				/* one byte more tells a full buffer from a cut one */
-				n = read(fd, &c, 1);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0) {
-					err = -errno;
-					goto out_free_buf;
-				}
-				*truncated = n > 0;
-				break;
-			}
-			size = size * 2 > cap + 1 ? cap + 1 : size * 2;
-			tmp = realloc(buf, size);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto out_free_buf;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + used, size - 1 - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_free_buf;
-		}
-		if (n == 0)
-			break;
-		used += n;
-	}
-	buf[used] = '\0';
-	close(fd);
-	*out = buf;
-	*len = used;
-	return 0;
-
-out_free_buf:
-	free(buf);
-out_close_fd:
-	close(fd);
-	return err;
 }
 
 /* Return: 0 with *out (to be freed), or -errno */
@@ -627,8 +559,8 @@ static int read_process(struct mmt_task *t)
 	}
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)t->pid);
-	e = read_all(path, MMT_TASK_CMDLINE_MAX, &t->cmdline, &t->cmdline_len,
-		     &t->cmdline_truncated);
+	e = mmt_read_file(path, MMT_TASK_CMDLINE_MAX, &t->cmdline, &t->cmdline_len,
+			  &t->cmdline_truncated);
 	if (e == -ENOMEM)
 		return e;
 	if (e < 0) {
