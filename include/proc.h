@@ -11,10 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A file's identity as the kernel saw it at the mapping (kprobe backend). */
-struct mmt_file_id {
-	uint64_t dev, ino;
-};
+#include "fileio.h"
 
 struct mmt_map_info {
 	char *path;		/* raw bytes as the kernel prints them; NULL: anonymous or unknown */
@@ -42,7 +39,7 @@ struct mmt_map_query {
 	uint64_t pgoff;		/* the file offset it mapped, in pages */
 	uint64_t ts;		/* the return's time (CLOCK_MONOTONIC ns) */
 	int64_t fd;		/* the fd argument, or -1: for the open flags */
-	const struct mmt_file_id *want;	/* the kernel's identity of the file, or NULL */
+	const struct mmt_file_id *want;	/* the kernel's dev and ino of the file, or NULL */
 	bool open;		/* also open the mapped object for reading (hashing) */
 	bool fs;		/* also learn the file's link count and filesystem (alerts) */
 	bool range;		/* an mprotect()ed range, not a mapping just made: any file

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * One reader of whole files for the BTF blob (megabytes, from sysfs) and
- * /proc files of unknown length (a command line).
+ * /proc files of unknown length (a command line), and the file identity the
+ * mapping checks and the hash cache share.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,32 @@
 
 /* A command line is usually shorter; the BTF blob doubles its way up from here. */
 #define READ_FIRST	4096
+
+void mmt_file_id_from_stat(struct mmt_file_id *id, const struct stat *st)
+{
+	memset(id, 0, sizeof(*id));
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtime = st->st_mtim;
+	id->ctime = st->st_ctim;
+}
+
+bool mmt_file_id_same(const struct mmt_file_id *a, const struct mmt_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+static bool timespec_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+bool mmt_file_id_equal(const struct mmt_file_id *a, const struct mmt_file_id *b)
+{
+	return mmt_file_id_same(a, b) && a->size == b->size &&
+	       timespec_equal(&a->mtime, &b->mtime) && timespec_equal(&a->ctime, &b->ctime);
+}
 
 int mmt_read_file(const char *path, size_t cap, char **out, size_t *len, bool *truncated)
 {

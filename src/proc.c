@@ -482,6 +482,7 @@ static int check_link_fresh(const struct mmt_map_query *q, struct vma *v,
 
 int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 {
+	struct mmt_file_id got;
 	struct vma v = { 0 };
 	pid_t pid;
 	int r;
@@ -534,8 +535,8 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	 * Another mapping at the same address since the event? Its file offset
 	 * gives it away; with the kprobe backend, so does the kernel's inode.
 	 */
-	if ((!q->range && !vma_matches(&v, q)) ||
-	    (q->want && (q->want->dev != mi->dev || q->want->ino != mi->ino)))
+	got = (struct mmt_file_id){ .dev = mi->dev, .ino = mi->ino };
+	if ((!q->range && !vma_matches(&v, q)) || (q->want && !mmt_file_id_same(q->want, &got)))
 		return set_replaced(mi);
 	if (q->fd >= 0)
 		fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, mi);
