@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * /proc resolution of a mapping: which file backs it, and the thread's
- * process id and name. Everything here is read after the event, so a
- * process that is already gone yields an error string, never a guess.
+ * /proc resolution of a mapping: which file backs it, through
+ * /proc/PID/maps and /proc/PID/map_files (read by procfs.c). Everything
+ * here is read after the event, so a process that is already gone yields
+ * an error string, never a guess.
  */
 #ifndef MMT_PROC_H
 #define MMT_PROC_H
@@ -83,21 +84,5 @@ void mmt_proc_forget(pid_t pid);
 
 /** mmt_proc_map_info_release() - free what mmt_proc_resolve() allocated; closes fd if >= 0. */
 void mmt_proc_map_info_release(struct mmt_map_info *mi);
-
-/* A thread's credentials, as /proc/TID/status has them. */
-struct mmt_proc_ids {
-	bool have_uid;
-	uid_t uid, euid;	/* real and effective */
-};
-
-/**
- * mmt_proc_thread() - the process id, name and user of a thread
- * @tid: thread id
- * @tgid: set to the thread group id, or 0 if unknown
- * @comm: 16 bytes, set to the thread's name (raw bytes), or "" if unknown
- * @ids: set to its uids; have_uid false if unknown
- * Return: 0, or -errno (-ENOENT: the thread is gone).
- */
-int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16], struct mmt_proc_ids *ids);
 
 #endif /* MMT_PROC_H */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
+#include "procfs.h"
 #include "thread.h"
 #include "tidmap.h"
 
@@ -34,26 +34,35 @@ void mmt_threads_free(struct mmt_threads *th)
 	free(th);
 }
 
+_Static_assert(sizeof(((struct mmt_thread *)0)->comm) == MMT_PROCFS_COMM_LEN,
+	       "a thread's comm is stat's");
+
 /* Read /proc; what the task events taught stays when /proc has nothing. */
 static void probe_proc(struct mmt_thread *t, pid_t tid)
 {
-	struct mmt_proc_ids ids;
-	char comm[16];
-	pid_t tgid;
+	struct mmt_procfs_status ss;
+	struct mmt_procfs_stat st;
+	int r;
 
 	t->probed = true;
-	t->err = mmt_proc_thread(tid, &tgid, comm, &ids);
+	t->err = mmt_procfs_stat(tid, &st);
 	if (t->err < 0)
 		return;
-	if (tgid)
-		t->tgid = tgid;
-	if (ids.have_uid) {
-		t->uid = ids.uid;
-		t->euid = ids.euid;
+	/* A status without one of its lines still says what it has. */
+	r = mmt_procfs_status(tid, &ss);
+	if (r < 0 && r != -EPROTO) {
+		t->err = r;
+		return;
+	}
+	if (ss.have_tgid && ss.tgid)
+		t->tgid = ss.tgid;
+	if (ss.have_uid) {
+		t->uid = ss.uid;
+		t->euid = ss.euid;
 		t->have_uid = true;
 	}
-	if (comm[0]) {
-		memcpy(t->comm, comm, sizeof(comm));
+	if (st.comm[0]) {
+		memcpy(t->comm, st.comm, sizeof(t->comm));
 		t->have_comm = true;
 	}
 }
