@@ -13,7 +13,7 @@
 #include <sys/types.h>
 
 #include "event.h"
-#include "proc.h"
+#include "mapfile.h"
 
 struct mmt_emit;
 struct mmt_hash_job;

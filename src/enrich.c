@@ -18,8 +18,8 @@
 #include "hashcache.h"
 #include "host.h"
 #include "options.h"
+#include "mapfile.h"
 #include "pair.h"
-#include "proc.h"
 #include "protmap.h"
 #include "task.h"
 #include "thread.h"
@@ -201,10 +201,10 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 			.fs = (m->enter.prot & PROT_EXEC) != 0,
 		};
 
-		mmt_proc_resolve(&q, &mi);
+		mmt_mapfile_resolve(&q, &mi);
 		if (path_excluded(t->f, mi.path)) {
 			t->filtered++;
-			mmt_proc_map_info_release(&mi);
+			mmt_mapfile_release(&mi);
 			return 0;
 		}
 	}
@@ -225,7 +225,7 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 		r = mmt_emit_record(t->emit, &rec);
 	}
 out:
-	mmt_proc_map_info_release(&mi);
+	mmt_mapfile_release(&mi);
 	return r;
 }
 
@@ -242,7 +242,7 @@ static int64_t prev_prot_of(struct mmt_enrich *t, const struct mmt_event *en, pi
 		return (int64_t)en->prev_prot;
 	if (t->protmap && mmt_protmap_get(t->protmap, tgid, en->addr, &prot) == 0)
 		return prot;
-	if (mmt_proc_prot_before(tgid, en->addr, en->ts, &prot) == 0)
+	if (mmt_mapfile_prot_before(tgid, en->addr, en->ts, &prot) == 0)
 		return prot;
 	return -1;
 }
@@ -294,7 +294,7 @@ static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
 			.want = (en->have & MMT_HAVE_INO) && (en->have & MMT_HAVE_DEV) ? &id : NULL,
 		};
 
-		mmt_proc_resolve(&q, &mi);
+		mmt_mapfile_resolve(&q, &mi);
 		if (path_excluded(t->f, mi.path)) {
 			t->filtered++;
 			goto out;
@@ -310,7 +310,7 @@ static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
 	rec.exec = &x;
 	r = mmt_emit_record(t->emit, &rec);
 out:
-	mmt_proc_map_info_release(&mi);
+	mmt_mapfile_release(&mi);
 	return r;
 }
 
@@ -339,7 +339,7 @@ static void forget_task(struct mmt_enrich *t, pid_t tid, unsigned int what)
 	if (what & FORGET_DETAILS)
 		mmt_task_cache_forget(t->tasks, tid);
 	if (what & FORGET_MM) {
-		mmt_proc_forget(tid);
+		mmt_mapfile_forget(tid);
 		if (t->protmap)
 			mmt_protmap_forget(t->protmap, tid);
 	}

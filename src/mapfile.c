@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "proc.h"
+#include "mapfile.h"
 #include "procfs.h"
 
 /* A VMA of a snapshot, and how far the mapping it is part of goes. */
@@ -398,7 +398,7 @@ static int check_link_fresh(const struct mmt_map_query *q, struct vma *v,
 	return 0;
 }
 
-int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
+int mmt_mapfile_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 {
 	struct mmt_file_id got;
 	struct vma v = { 0 };
@@ -461,7 +461,7 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	return 0;
 }
 
-int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot)
+int mmt_mapfile_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot)
 {
 	struct vma v;
 	int i;
@@ -477,12 +477,12 @@ int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *pr
 	return -ENOENT;
 }
 
-void mmt_proc_forget(pid_t pid)
+void mmt_mapfile_forget(pid_t pid)
 {
 	snapshot_drop(pid);
 }
 
-void mmt_proc_map_info_release(struct mmt_map_info *mi)
+void mmt_mapfile_release(struct mmt_map_info *mi)
 {
 	free(mi->path);
 	mi->path = NULL;
