@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * task.c - process details from /proc, read once per thread and cached
- *
- * Put together from what procfs.c reads: a thread that is not a group leader is not
- * listed in /proc but /proc/TID still resolves, which is what we need.
+ * task.c - what Kunai says of the task behind an event: its process, parent,
+ * ancestors, user and group names and guuid, put together from what procfs.c
+ * reads (thread.c keeps the result, once per thread).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -38,10 +37,15 @@ struct names {
 	struct name_slot groups[NAME_SLOTS];
 };
 
-/* What reading a task needs besides the task: per call, or kept by the cache */
+/* What reading a task needs besides the task: per call, or kept by a reader */
 struct reader {
 	uint64_t boot_hi, boot_lo;	/* 0 if the boot id is unreadable */
 	struct names *names;		/* NULL: no name cache */
+};
+
+struct mmt_task_reader {
+	struct reader rd;
+	struct names names;
 };
 
 /* Append a note to t->error; only allocation can fail */
@@ -446,12 +450,33 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 	return read_ancestors(t);
 }
 
-int mmt_task_read(pid_t tid, struct mmt_task *t)
+struct mmt_task_reader *mmt_task_reader_new(void)
 {
-	struct reader rd = { 0 };
+	struct mmt_task_reader *r = calloc(1, sizeof(*r));
 
-	read_boot_id(&rd);
-	return task_read(&rd, tid, t);
+	if (!r)
+		return NULL;
+	read_boot_id(&r->rd);
+	r->rd.names = &r->names;
+	return r;
+}
+
+void mmt_task_reader_free(struct mmt_task_reader *r)
+{
+	if (!r)
+		return;
+	names_free(&r->names);
+	free(r);
+}
+
+int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t)
+{
+	struct reader once = { 0 };
+
+	if (r)
+		return task_read(&r->rd, tid, t);
+	read_boot_id(&once);
+	return task_read(&once, tid, t);
 }
 
 void mmt_task_release(struct mmt_task *t)
@@ -465,248 +490,4 @@ void mmt_task_release(struct mmt_task *t)
 	free(t->ancestors);
 	free(t->error);
 	memset(t, 0, sizeof(*t));
-}
-
-/* The cache: a chained hash on tid, and a list from most to least recently used */
-
-struct entry {
-	struct mmt_task task;
-	struct entry *hnext;
-	struct entry *prev, *next;
-};
-
-struct mmt_task_cache {
-	struct reader rd;
-	struct names names;
-	struct entry **buckets;
-	size_t mask;		/* bucket count - 1, a power of two */
-	size_t count, max;
-	struct entry *head, *tail;
-};
-
-static size_t bucket_of(const struct mmt_task_cache *c, pid_t tid)
-{
-	/* pids are dense and sequential: spread them before masking */
-	return (size_t)(((uint32_t)tid * 0x9e3779b1u) >> 8) & c->mask;
-}
-
-struct mmt_task_cache *mmt_task_cache_new(size_t max_entries)
-{
-	struct mmt_task_cache *c;
-	size_t nb = 16;
-
-	if (max_entries < 2)
-		max_entries = 2;
-	/* about one entry per bucket, but no huge table for a huge limit */
-	while (nb < max_entries && nb < (1u << 20))
-		nb <<= 1;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->buckets = calloc(nb, sizeof(*c->buckets));
-	if (!c->buckets) {
-		free(c);
-		errno = ENOMEM;
-		return NULL;
-	}
-	c->mask = nb - 1;
-	c->max = max_entries;
-	read_boot_id(&c->rd);
-	c->rd.names = &c->names;
-	return c;
-}
-
-static void lru_unlink(struct mmt_task_cache *c, struct entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push_front(struct mmt_task_cache *c, struct entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	else
-		c->tail = e;
-	c->head = e;
-}
-
-static struct entry *lookup(struct mmt_task_cache *c, pid_t tid)
-{
-	struct entry *e;
-
-	for (e = c->buckets[bucket_of(c, tid)]; e; e = e->hnext)
-		if (e->task.pid == tid)
-			return e;
-	return NULL;
-}
-
-static void drop(struct mmt_task_cache *c, struct entry *e)
-{
-	struct entry **pp = &c->buckets[bucket_of(c, e->task.pid)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(c, e);
-	c->count--;
-	mmt_task_release(&e->task);
-	free(e);
-}
-
-static struct entry *insert(struct mmt_task_cache *c, pid_t tid, int *err)
-{
-	struct entry *e;
-	size_t b;
-	int r;
-
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	r = task_read(&c->rd, tid, &e->task);
-	if (r < 0) {
-		mmt_task_release(&e->task);
-		free(e);
-		*err = r;
-		return NULL;
-	}
-	b = bucket_of(c, tid);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
-	lru_push_front(c, e);
-	c->count++;
-	/* the tail is never e itself, nor the entry touched just before, as max >= 2 */
-	if (c->count > c->max)
-		drop(c, c->tail);
-	return e;
-}
-
-/*
- * A cached entry, checked against the thread now behind its id.
- * Return: the entry, or NULL if none is cached or its id was reused (then dropped).
- */
-static struct entry *lookup_current(struct mmt_task_cache *c, pid_t tid)
-{
-	struct mmt_procfs_stat sf;
-	struct entry *e;
-
-	e = lookup(c, tid);
-	if (!e)
-		return NULL;
-	/* gone (or unreadable): the details we have are the last ones there will be */
-	if (mmt_procfs_stat(tid, &sf) < 0 || sf.start_time == e->task.start_time)
-		return e;
-	drop(c, e);
-	return NULL;
-}
-
-const struct mmt_task *mmt_task_cache_get(struct mmt_task_cache *c, pid_t tid)
-{
-	struct entry *e;
-	int err;
-
-	e = lookup_current(c, tid);
-	if (e) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
-		return &e->task;
-	}
-	e = insert(c, tid, &err);
-	if (!e) {
-		errno = -err;
-		return NULL;
-	}
-	return &e->task;
-}
-
-void mmt_task_cache_forget(struct mmt_task_cache *c, pid_t tid)
-{
-	struct entry *e = lookup(c, tid);
-
-	if (e)
-		drop(c, e);
-}
-
-const struct mmt_task *mmt_task_cache_parent(struct mmt_task_cache *c,
-					     const struct mmt_task *t)
-{
-	/* a parent starts before its child; ppid is a tgid, so compare process starts */
-	unsigned long long child_start = t->tg_start_time;
-	struct mmt_procfs_stat sf;
-	struct entry *e;
-	bool newer = false;
-	pid_t ppid = t->ppid;
-	int err;
-
-	if (ppid <= 0) {
-		errno = ENOENT;
-		return NULL;
-	}
-	/* make t most recent, so that reading the parent cannot evict it */
-	e = lookup(c, t->pid);
-	if (e && &e->task == t) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
-	}
-
-	/*
-	 * Unlike mmt_task_cache_get(), a changed start time does not always mean the
-	 * cached entry is stale: if the process now at ppid started after the child,
-	 * the parent exited and its id was reused, and the cached entry, if it started
-	 * before the child, is the parent we want.
-	 */
-	e = lookup(c, ppid);
-	if (mmt_procfs_stat(ppid, &sf) == 0) {
-		newer = sf.start_time > child_start;
-		if (e && sf.start_time != e->task.start_time && !newer) {
-			drop(c, e);
-			e = NULL;
-		}
-	}
-	if (e) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
-	} else {
-		if (newer) {
-			errno = ESRCH;
-			return NULL;
-		}
-		e = insert(c, ppid, &err);
-		if (!e) {
-			errno = -err;
-			return NULL;
-		}
-	}
-	if (e->task.start_time > child_start) {
-		errno = ESRCH;
-		return NULL;
-	}
-	return &e->task;
-}
-
-void mmt_task_cache_free(struct mmt_task_cache *c)
-{
-	struct entry *e, *next;
-
-	if (!c)
-		return;
-	for (e = c->head; e; e = next) {
-		next = e->next;
-		mmt_task_release(&e->task);
-		free(e);
-	}
-	names_free(&c->names);
-	free(c->buckets);
-	free(c);
 }
