@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "proc.h"
+#include "mapfile.h"
 
 /* One bit per alert, in the order records list them. */
 enum {

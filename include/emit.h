@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "event.h"
-#include "proc.h"
+#include "mapfile.h"
 
 struct mmt_emit;
 struct mmt_emit_held;

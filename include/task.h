@@ -3,8 +3,9 @@
  * Details of the process that made a mapping, read from /proc: what Kunai puts in
  * info.task, info.parent_task, data.ancestors, data.command_line and data.exe.path.
  *
- * A process is read once, at its first event, and kept in a bounded cache, so that a
- * process which is gone by the time its later events are handled is still described.
+ * The thread table (thread.h) reads a process once, at its first event, and keeps it,
+ * so that a process which is gone by the time its later events are handled is still
+ * described.
  */
 #ifndef MMT_TASK_H
 #define MMT_TASK_H
@@ -84,15 +85,35 @@ struct mmt_task {
 
 /* Reading one thread */
 
+struct mmt_task_reader;
+
+/**
+ * mmt_task_reader_new() - what reading tasks keeps from one read to the next
+ *
+ * The boot id (read once, here) and the user and group names already looked up
+ * (NSS may go to the network: LDAP, sssd). Not thread-safe: use it from one thread.
+ *
+ * Return: the reader, to be freed with mmt_task_reader_free(); NULL with errno set
+ * (ENOMEM) on failure.
+ */
+struct mmt_task_reader *mmt_task_reader_new(void);
+
+/**
+ * mmt_task_reader_free() - free a reader
+ * @r: the reader, or NULL
+ */
+void mmt_task_reader_free(struct mmt_task_reader *r);
+
 /**
  * mmt_task_read() - read a thread and its process from /proc
+ * @r: a reader, or NULL to read the boot id afresh and look names up uncached
+ *	(then the call is safe from several threads at once)
  * @tid: thread id; need not be a process id (/proc/TID works for threads too)
  * @t: filled in; its previous contents are ignored (not freed)
  *
  * Everything comes from /proc/@tid, whose exe and cmdline are those of the whole
  * process (and outlive an exited leader thread); only the guuid's start time comes
- * from /proc/TGID. User and group names are looked up afresh each call; the cache below
- * remembers them. Safe to call from several threads at once.
+ * from /proc/TGID.
  *
  * Return: 0 if at least pid, tgid, ppid, comm, ids, start time and flags were read
  * (what else is missing is described in @t->error); -ENOENT or -ESRCH if the thread
@@ -100,7 +121,7 @@ struct mmt_task {
  * could not be parsed, or another -errno of reading them. In every case @t must be released with
  * mmt_task_release().
  */
-int mmt_task_read(pid_t tid, struct mmt_task *t);
+int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t);
 
 /**
  * mmt_task_release() - free what mmt_task_read() allocated
@@ -109,74 +130,5 @@ int mmt_task_read(pid_t tid, struct mmt_task *t);
  * Leaves @t zeroed, so releasing twice is harmless.
  */
 void mmt_task_release(struct mmt_task *t);
-
-/* The cache of tasks, keyed by thread id and start time */
-
-struct mmt_task_cache;
-
-/**
- * mmt_task_cache_new() - create an empty cache
- * @max_entries: most threads kept; the least recently used is dropped past that.
- *	Values below 2 are taken as 2, so that an entry and its parent fit together.
- *
- * The cache is not thread-safe: use it from one thread.
- *
- * Return: the cache, to be freed with mmt_task_cache_free(); NULL with errno set
- * (ENOMEM) on failure.
- */
-struct mmt_task_cache *mmt_task_cache_new(size_t max_entries);
-
-/**
- * mmt_task_cache_free() - free a cache and every entry in it
- * @c: the cache, or NULL
- *
- * Pointers returned by the cache are invalid afterwards.
- */
-void mmt_task_cache_free(struct mmt_task_cache *c);
-
-/**
- * mmt_task_cache_get() - the details of a thread, read at its first request
- * @c: the cache
- * @tid: thread id
- *
- * On a hit the thread's start time is re-read from /proc/@tid/stat: if it differs, the
- * id was reused by a new thread and the entry is read again. If the thread is gone, the
- * cached entry is returned as it is, since the event being handled came from it.
- * An exec does not change the start time, so the caller must call
- * mmt_task_cache_forget() when a process execs (or the old exe and cmdline are kept),
- * and should when a thread exits (or its id's reuse costs an extra read).
- *
- * Return: the entry, owned by the cache and valid until the next call of
- * mmt_task_cache_get(), mmt_task_cache_forget() or mmt_task_cache_free() on @c
- * (mmt_task_cache_parent() keeps it valid, see there); NULL with errno set if the
- * thread is neither cached nor readable (ENOENT or ESRCH: gone; ENOMEM).
- */
-const struct mmt_task *mmt_task_cache_get(struct mmt_task_cache *c, pid_t tid);
-
-/**
- * mmt_task_cache_forget() - drop a thread's entry
- * @c: the cache
- * @tid: thread id; nothing happens if it is not cached
- *
- * Call it when the thread exits or its process execs. Pointers to that entry become
- * invalid.
- */
-void mmt_task_cache_forget(struct mmt_task_cache *c, pid_t tid);
-
-/**
- * mmt_task_cache_parent() - the entry of a task's parent process (Kunai's parent_task)
- * @c: the cache
- * @t: a task, from this cache or from mmt_task_read()
- *
- * Looks up @t->ppid as mmt_task_cache_get() does. A process that started after @t
- * cannot be its parent: then the parent exited and its id was reused, and there is no
- * answer. If @t is an entry of @c it stays valid across this call.
- *
- * Return: the parent's entry, owned by the cache, valid as for mmt_task_cache_get();
- * NULL with errno set: ENOENT if @t->ppid is 0 (pid 1, kthreadd) or the parent is gone
- * and was never cached, ESRCH if the id now belongs to another process, ENOMEM.
- */
-const struct mmt_task *mmt_task_cache_parent(struct mmt_task_cache *c,
-					     const struct mmt_task *t);
 
 #endif /* MMT_TASK_H */

@@ -5,14 +5,13 @@
  * /proc/PID/map_files), never from the text of its path alone: a file may be
  * named "memfd:x" or "x (deleted)" on purpose.
  */
-#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <linux/magic.h>
 
 #include "alert.h"
+#include "procfs.h"
 
 /* Not in every linux/magic.h. */
 #ifndef RAMFS_MAGIC
@@ -94,9 +93,7 @@ unsigned int mmt_alert_memory(uint64_t prot, bool anon, const struct mmt_map_inf
 
 bool mmt_alert_exe_deleted(pid_t pid)
 {
-	char path[64];
-	struct stat st;
+	bool deleted;
 
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	return stat(path, &st) == 0 && st.st_nlink == 0;
+	return mmt_procfs_exe(pid, NULL, &deleted) == 0 && deleted;
 }

@@ -7,18 +7,17 @@
  * need five numbers, not a BTF object model.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <linux/btf.h>
 
 #include "btf.h"
+#include "fileio.h"
 
 /* Anonymous struct/union nesting in struct inode is 2 deep; this only stops loops */
 #define MAX_NEST 16
@@ -48,55 +47,6 @@ static void layout_init(struct mmt_btf_layout *out)
 	out->off_inode_ctime_nsec = -1;
 	out->off_vma_vm_flags = -1;
 	out->off_vma_vm_file = -1;
-}
-
-/* sysfs reports a size for /sys/kernel/btf/vmlinux, but read to EOF to not depend on it */
-static int read_file(const char *path, unsigned char **data, size_t *size)
-{
-	size_t cap = 1 << 20, len = 0;
-	unsigned char *buf, *tmp;
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close_fd;
-	}
-	for (;;) {
-		if (len == cap) {
-			cap *= 2;
-			tmp = realloc(buf, cap);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto out_free_buf;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_free_buf;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	*data = buf;
-	*size = len;
-	return 0;
-
-out_free_buf:
-	free(buf);
-out_close_fd:
-	close(fd);
-	return err;
 }
 
 /* Bytes that follow struct btf_type for this kind, or -1 for a kind we do not know */
@@ -451,14 +401,17 @@ static void find_mprotect_layout(const struct btf *btf, struct mmt_btf_layout *o
 int mmt_btf_layout_load(const char *path, struct mmt_btf_layout *out)
 {
 	struct btf btf = { 0 };
+	char *data;
 	int err;
 
 	if (!path)
 		path = MMT_BTF_VMLINUX;
 	layout_init(out);
-	err = read_file(path, &btf.data, &btf.size);
+	/* sysfs gives a size for the blob, but it is read to EOF so as not to depend on it */
+	err = mmt_read_file(path, SIZE_MAX, &data, &btf.size, NULL);
 	if (err)
 		return err;
+	btf.data = (unsigned char *)data;
 	err = btf_parse(&btf);
 	if (err)
 		goto out_free;

@@ -19,10 +19,9 @@
 #include "hashcache.h"
 #include "host.h"
 #include "options.h"
+#include "mapfile.h"
 #include "pair.h"
-#include "proc.h"
 #include "protmap.h"
-#include "task.h"
 #include "thread.h"
 
 #define HASH_CACHE_ENTRIES	4096
@@ -35,7 +34,6 @@ struct mmt_enrich {
 	const char *backend;	/* "kprobe" or "tracepoint" */
 	struct mmt_pair *pair;
 	struct mmt_threads *threads;
-	struct mmt_task_cache *tasks;
 	struct mmt_hasher *hasher;
 	struct mmt_host host;
 	uint64_t batch;		/* drains so far: Kunai's info.event.batch */
@@ -70,11 +68,11 @@ static bool wanted(const struct mmt_enrich *t, const struct mmt_mapping *m, bool
 static void exec_info(struct mmt_enrich *t, const struct mmt_mapping *m, struct mmt_map_info *mi,
 		      struct mmt_exec_info *x)
 {
-	const struct mmt_task *task = mmt_task_cache_get(t->tasks, m->tid);
+	const struct mmt_task *task = mmt_threads_task(t->threads, m->tid);
 
 	x->host = &t->host;
 	x->task = task;
-	x->parent = task ? mmt_task_cache_parent(t->tasks, task) : NULL;
+	x->parent = task ? mmt_threads_parent(t->threads, task) : NULL;
 	x->task_error = task ? task->error : "process gone before its details could be read";
 	x->batch = t->batch;
 	if (mmt_uuid_random(x->uuid) < 0)
@@ -202,10 +200,10 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 			.fs = (m->enter.prot & PROT_EXEC) != 0,
 		};
 
-		mmt_proc_resolve(&q, &mi);
+		mmt_mapfile_resolve(&q, &mi);
 		if (path_excluded(t->f, mi.path)) {
 			t->filtered++;
-			mmt_proc_map_info_release(&mi);
+			mmt_mapfile_release(&mi);
 			return 0;
 		}
 	}
@@ -226,7 +224,7 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 		r = mmt_assemble_record(t->assemble, &rec);
 	}
 out:
-	mmt_proc_map_info_release(&mi);
+	mmt_mapfile_release(&mi);
 	return r;
 }
 
@@ -243,7 +241,7 @@ static int64_t prev_prot_of(struct mmt_enrich *t, const struct mmt_event *en, pi
 		return (int64_t)en->prev_prot;
 	if (t->protmap && mmt_protmap_get(t->protmap, tgid, en->addr, &prot) == 0)
 		return prot;
-	if (mmt_proc_prot_before(tgid, en->addr, en->ts, &prot) == 0)
+	if (mmt_mapfile_prot_before(tgid, en->addr, en->ts, &prot) == 0)
 		return prot;
 	return -1;
 }
@@ -295,7 +293,7 @@ static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
 			.want = (en->have & MMT_HAVE_INO) && (en->have & MMT_HAVE_DEV) ? &id : NULL,
 		};
 
-		mmt_proc_resolve(&q, &mi);
+		mmt_mapfile_resolve(&q, &mi);
 		if (path_excluded(t->f, mi.path)) {
 			t->filtered++;
 			goto out;
@@ -311,7 +309,7 @@ static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
 	rec.exec = &x;
 	r = mmt_assemble_record(t->assemble, &rec);
 out:
-	mmt_proc_map_info_release(&mi);
+	mmt_mapfile_release(&mi);
 	return r;
 }
 
@@ -329,49 +327,29 @@ static int track_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 			       m->enter.len, (unsigned int)m->enter.prot);
 }
 
-/* What a task event makes void, in each per-thread store at once. */
-enum {
-	FORGET_DETAILS	= 1 << 0,	/* the task's name, exe, command line, parent */
-	FORGET_MM	= 1 << 1,	/* its address space: files mapped, protections */
-};
-
-static void forget_task(struct mmt_enrich *t, pid_t tid, unsigned int what)
+/* An exec's new address space: what the stores knew of the old one is void. */
+static void forget_mm(struct mmt_enrich *t, pid_t tid)
 {
-	if (what & FORGET_DETAILS)
-		mmt_task_cache_forget(t->tasks, tid);
-	if (what & FORGET_MM) {
-		mmt_proc_forget(tid);
-		if (t->protmap)
-			mmt_protmap_forget(t->protmap, tid);
-	}
+	mmt_mapfile_forget(tid);
+	if (t->protmap)
+		mmt_protmap_forget(t->protmap, tid);
 }
 
 /*
  * Fork, exec, rename, exit: the stores forget what the event made void,
- * then the thread table takes what it says. An exit also ends the call the
- * thread had under way (pairing counts it as an entry without a return).
+ * then the thread table takes what it says (and drops, itself, the task
+ * details an exit, exec or rename makes void). An exit also ends the call
+ * the thread had under way (pairing counts it as an entry without a return).
  */
 static int task_event(struct mmt_enrich *t, const struct mmt_event *ev)
 {
 	struct mmt_mapping m;
 	int r = 0;
 
-	switch (ev->role) {
-	case MMT_ROLE_TASK_EXIT:
+	if (ev->role == MMT_ROLE_TASK_EXIT)
 		r = mmt_pair_feed(t->pair, ev, &m);
-		forget_task(t, ev->tid, FORGET_DETAILS);
-		break;
-	case MMT_ROLE_TASK_EXEC:
-		/* A new address space: what was known of the old one is void. */
-		forget_task(t, ev->tid, FORGET_DETAILS | FORGET_MM);
-		break;
-	case MMT_ROLE_TASK_RENAME:
-		/* The event's pid is the renamed task (another task may write its comm). */
-		forget_task(t, ev->child ? ev->child : ev->tid, FORGET_DETAILS);
-		break;
-	default:
-		break;
-	}
+	else if (ev->role == MMT_ROLE_TASK_EXEC)
+		forget_mm(t, ev->tid);
 	return r < 0 ? r : mmt_threads_event(t->threads, ev);
 }
 
@@ -409,9 +387,8 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 	t->mono_to_utc = mono_to_utc;
 	t->backend = "tracepoint";
 	t->pair = mmt_pair_new();
-	t->threads = mmt_threads_new();
-	t->tasks = mmt_task_cache_new(TASK_CACHE_ENTRIES);
-	if (!t->pair || !t->threads || !t->tasks)
+	t->threads = mmt_threads_new(TASK_CACHE_ENTRIES);
+	if (!t->pair || !t->threads)
 		goto out_nomem;
 	if (mmt_host_read(&t->host) < 0)
 		snprintf(t->host.name, sizeof(t->host.name), "?");
@@ -485,7 +462,6 @@ void mmt_enrich_free(struct mmt_enrich *t)
 	if (!t)
 		return;
 	mmt_hasher_free(t->hasher);
-	mmt_task_cache_free(t->tasks);
 	mmt_protmap_free(t->protmap);
 	mmt_pair_free(t->pair);
 	mmt_threads_free(t->threads);

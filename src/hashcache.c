@@ -24,6 +24,7 @@
 
 #include <openssl/evp.h>
 
+#include "fileio.h"
 #include "hashcache.h"
 #include "magic.h"
 
@@ -44,15 +45,6 @@ struct digests {
 	unsigned char *buf;
 };
 
-/* What a cached result is keyed by: any write or truncate changes size, mtime or ctime. */
-struct mmt_file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct timespec ctime;
-};
-
 /* An immutable result shared by the cache and the jobs that were given it. */
 struct result {
 	atomic_uint refs;
@@ -61,6 +53,7 @@ struct result {
 };
 
 struct cache_entry {
+	/* The file and its version: any write or truncate changes size, mtime or ctime. */
 	struct mmt_file_id id;
 	struct result *res;
 	struct cache_entry *hnext;
@@ -162,31 +155,9 @@ static const char *file_type_name(mode_t mode)
 	}
 }
 
-static void file_id_from_stat(struct mmt_file_id *id, const struct stat *st)
-{
-	/* Zeroed first so padding never makes equal identities compare unequal. */
-	memset(id, 0, sizeof(*id));
-	id->dev = st->st_dev;
-	id->ino = st->st_ino;
-	id->size = st->st_size;
-	id->mtime = st->st_mtim;
-	id->ctime = st->st_ctim;
-}
-
-static bool timespec_equal(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
 static bool timespec_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-static bool file_id_equal(const struct mmt_file_id *a, const struct mmt_file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       timespec_equal(&a->mtime, &b->mtime) && timespec_equal(&a->ctime, &b->ctime);
 }
 
 /* Digests */
@@ -326,9 +297,9 @@ static int hash_with(struct digests *d, int fd, off_t limit, struct mmt_hashes *
 		set_error(out, "fstat: %s", strerror(errno));
 		return 0;
 	}
-	file_id_from_stat(&before, st);
-	file_id_from_stat(&after, &st_after);
-	if (!file_id_equal(&before, &after)) {
+	mmt_file_id_from_stat(&before, st);
+	mmt_file_id_from_stat(&after, &st_after);
+	if (!mmt_file_id_equal(&before, &after)) {
 		set_error(out, "file changed while hashing");
 		return 0;
 	}
@@ -484,7 +455,7 @@ static struct result *cache_lookup(struct cache *c, const struct mmt_file_id *id
 
 	pthread_mutex_lock(&c->lock);
 	for (e = c->buckets[file_id_bucket(c, id)]; e; e = e->hnext) {
-		if (file_id_equal(&e->id, id)) {
+		if (mmt_file_id_equal(&e->id, id)) {
 			lru_unlink(e);
 			lru_push_front(c, e);
 			res = result_get(e->res);
@@ -510,7 +481,7 @@ static void cache_store(struct cache *c, const struct mmt_file_id *id, struct re
 	pthread_mutex_lock(&c->lock);
 	for (e = c->buckets[file_id_bucket(c, id)]; e; e = next) {
 		next = e->hnext;
-		if (e->id.dev != id->dev || e->id.ino != id->ino)
+		if (!mmt_file_id_same(&e->id, id))
 			continue;
 		/* Same file, another version: it was modified, the old result can never hit. */
 		cache_remove(c, e);
@@ -622,12 +593,12 @@ static struct mmt_hash_job *find_pending(struct mmt_hasher *h, const struct mmt_
 
 	for (i = 0; i < h->nworkers; i++) {
 		job = h->workers[i].current;
-		if (job && file_id_equal(&job->id, id))
+		if (job && mmt_file_id_equal(&job->id, id))
 			return job;
 	}
 	/* Linear, but bounded by max_queued and only on a cache miss. */
 	for (job = h->head; job; job = job->next) {
-		if (file_id_equal(&job->id, id))
+		if (mmt_file_id_equal(&job->id, id))
 			return job;
 	}
 	return NULL;
@@ -663,7 +634,7 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 		goto out_done;
 	}
 
-	file_id_from_stat(&job->id, &st);
+	mmt_file_id_from_stat(&job->id, &st);
 	res = cache_lookup(&h->cache, &job->id);
 	if (res) {
 		/* The lookup's reference becomes the job's. */
@@ -769,7 +740,7 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 		goto out_free;
 	}
 	/* The worker's own fstat: the file may have changed since submit. */
-	file_id_from_stat(id, &st);
+	mmt_file_id_from_stat(id, &st);
 	*cacheable = stable && magic && timespec_before(&st.st_ctim, &start);
 
 out_free:

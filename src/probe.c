@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include "error.h"
 #include "kprobe.h"
 #include "probe.h"
+#include "procfs.h"
 
 #define TRACEFS_DIR	"/sys/kernel/tracing"
 #define TRACEFS_MAGIC_NR 0x74726163
@@ -136,9 +138,9 @@ static int lock_take(const char *path)
  */
 static bool run_is_stale(long pid, const char *lock_path)
 {
-	char comm_path[64], comm[32] = "";
 	int fd = open(lock_path, O_RDWR | O_CLOEXEC);
-	FILE *f;
+	struct mmt_procfs_stat st;
+	int r;
 
 	if (fd >= 0) {
 		bool stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
@@ -146,16 +148,12 @@ static bool run_is_stale(long pid, const char *lock_path)
 		close(fd);
 		return stale;
 	}
-	if (pid <= 0)
+	if (pid <= 0 || pid > INT_MAX)
 		return false;
-	snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", pid);
-	f = fopen(comm_path, "re");
-	if (!f)
-		return errno == ENOENT;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
-	fclose(f);
-	return strncmp(comm, "mmaptrace", 9) != 0;
+	r = mmt_procfs_stat((pid_t)pid, &st);
+	if (r < 0)
+		return r == -ENOENT || r == -ESRCH;
+	return strncmp(st.comm, "mmaptrace", 9) != 0;
 }
 
 static int remove_instance(const char *name)
@@ -274,23 +272,21 @@ static unsigned int default_buffer_kb(struct tracefs_instance *inst)
  */
 static int notrace_self(struct mmt_probe *p)
 {
-	struct dirent *de;
-	char buf[sizeof(de->d_name) + 2];
-	DIR *dir;
-	int r = 0;
+	pid_t *tids;
+	char buf[32];
+	size_t i, n;
+	int r;
 
-	dir = opendir("/proc/self/task");
-	if (!dir)
-		return mmt_perror(-errno, "cannot list /proc/self/task");
-	while (!r && (de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(buf, sizeof(buf), "%s ", de->d_name);
+	r = mmt_procfs_threads(0, &tids, &n);
+	if (r < 0)
+		return mmt_perror(r, "cannot list /proc/self/task");
+	for (i = 0; !r && i < n; i++) {
+		snprintf(buf, sizeof(buf), "%d ", (int)tids[i]);
 		if (tracefs_instance_file_append(p->inst, "set_event_notrace_pid", buf) < 0)
-			r = mmt_perror(errno ? -errno : -EIO, "cannot add %s to "
-				       "set_event_notrace_pid", de->d_name);
+			r = mmt_perror(errno ? -errno : -EIO, "cannot add %d to "
+				       "set_event_notrace_pid", (int)tids[i]);
 	}
-	closedir(dir);
+	free(tids);
 	return r;
 }
 

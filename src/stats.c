@@ -15,6 +15,7 @@
 #include "emit.h"
 #include "enrich.h"
 #include "probe.h"
+#include "procfs.h"
 #include "ring.h"
 #include "stats.h"
 
@@ -92,20 +93,6 @@ int mmt_stats_lost(struct mmt_stats_run *t, bool force)
 	return 0;
 }
 
-/* Resident set now, from /proc/self/statm (pages); 0 if unreadable. */
-static uint64_t rss_kb(void)
-{
-	unsigned long long size, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
-}
-
 static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
 {
 	uint64_t now = mmt_mono_ns(), entry, ret;
@@ -137,7 +124,7 @@ static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
 		s->hashed_bytes = es.hash.hashed_bytes;
 		s->hash_skipped = es.hash.skipped + mmt_assemble_skipped(t->src.assemble);
 	}
-	s->rss_kb = rss_kb();
+	s->rss_kb = mmt_procfs_self_rss_kb();
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		/* The kernel updates maxrss lazily: never below what statm says now. */
 		s->max_rss_kb = (uint64_t)ru.ru_maxrss > s->rss_kb ? (uint64_t)ru.ru_maxrss : s->rss_kb;

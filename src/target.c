@@ -4,7 +4,6 @@
  * pid filter has it, so its first mapping is seen; -p processes with every
  * thread they have now (the kernel adds the later ones with -f).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "error.h"
 #include "options.h"
 #include "probe.h"
+#include "procfs.h"
 #include "target.h"
 
 struct mmt_target {
@@ -135,25 +135,23 @@ int mmt_target_release(struct mmt_target *t)
 
 static int add_process(struct mmt_probe *probe, pid_t pid)
 {
-	char path[64];
-	struct dirent *de;
-	DIR *dir;
-	int r = 0;
+	pid_t *tids;
+	size_t i, n;
+	int r;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir) {
+	r = mmt_procfs_threads(pid, &tids, &n);
+	if (r == -ENOMEM)
+		return mmt_perror(r, "cannot list the threads of %d", (int)pid);
+	if (r < 0) {
 		mmt_error("no such process: %d", (int)pid);
 		return -ESRCH;
 	}
-	while ((de = readdir(dir)) && !r) {
-		if (de->d_name[0] == '.')
-			continue;
-		r = mmt_probe_add_pid(probe, (pid_t)atoi(de->d_name));
+	for (i = 0; i < n && !r; i++) {
+		r = mmt_probe_add_pid(probe, tids[i]);
 		if (r == -ESRCH)	/* that thread just exited */
 			r = 0;
 	}
-	closedir(dir);
+	free(tids);
 	return r;
 }
 

@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * task.c - process details from /proc, read once per thread and cached
- *
- * Everything is read by path each time (no pidfds): a thread that is not a group
- * leader is not listed in /proc but /proc/TID still resolves, which is what we need.
+ * task.c - what Kunai says of the task behind an event: its process, parent,
+ * ancestors, user and group names and guuid, put together from what procfs.c
+ * reads (thread.c keeps the result, once per thread).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -17,22 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "procfs.h"
 #include "task.h"
 
-/* /proc/PID/stat is ~300 bytes; a kworker's comm can reach 64 bytes in it */
-#define STAT_BUF_SIZE		1024
-/* Tgid, Uid and Gid are in the first ~10 lines of status; the rest is not needed */
-#define STATUS_BUF_SIZE		2048
-/* d_path() fails past a page, so an exe link is shorter than this */
-#define LINK_MAX_SIZE		(64 * 1024)
+_Static_assert(MMT_TASK_COMM_LEN == MMT_PROCFS_COMM_LEN, "a task's comm is stat's");
+
 /* getpwuid_r()/getgrgid_r() buffer: a group with many members needs a big one */
 #define NSS_BUF_MAX		(1024 * 1024)
 /* Direct-mapped name caches: a host has few distinct users among running processes */
 #define NAME_SLOTS		64
-#define BOOT_ID_PATH		"/proc/sys/kernel/random/boot_id"
 
 struct name_slot {
 	bool valid;
@@ -45,18 +37,15 @@ struct names {
 	struct name_slot groups[NAME_SLOTS];
 };
 
-/* What reading a task needs besides the task: per call, or kept by the cache */
+/* What reading a task needs besides the task: per call, or kept by a reader */
 struct reader {
 	uint64_t boot_hi, boot_lo;	/* 0 if the boot id is unreadable */
 	struct names *names;		/* NULL: no name cache */
 };
 
-struct stat_fields {
-	char comm[MMT_TASK_COMM_LEN];
-	char state;
-	pid_t ppid;
-	unsigned int flags;
-	unsigned long long start_time;
+struct mmt_task_reader {
+	struct reader rd;
+	struct names names;
 };
 
 /* Append a note to t->error; only allocation can fail */
@@ -101,233 +90,6 @@ static int note_err(struct mmt_task *t, const char *what, int err)
 	return note(t, "%s: %s", what, err_text(err, buf, sizeof(buf)));
 }
 
-/*
- * Read up to size - 1 bytes of a /proc file and NUL-terminate. A seq_file may hand
- * its contents over in several reads, so read until EOF or the buffer is full.
- * Return: length, or -errno.
- */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (len < size - 1) {
-		n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	close(fd);
-	return len;
-}
-
-/*
- * Read a whole file of unknown size, keeping at most cap bytes.
- * Return: 0 with *out (NUL-terminated, to be freed) and *len, or -errno.
- */
-static int read_all(const char *path, size_t cap, char **out, size_t *len,
-		    bool *truncated)
-{
-	size_t size = 4096, used = 0;
-	char *buf, *tmp;
-	ssize_t n;
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(size);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_close_fd;
-	}
-	*truncated = false;
-	for (;;) {
-		if (used == size - 1) {
-			if (size - 1 >= cap) {
-				char c;
-
-				/* one byte more tells a full buffer from a cut one */
-				n = read(fd, &c, 1);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0) {
-					err = -errno;
-					goto out_free_buf;
-				}
-				*truncated = n > 0;
-				break;
-			}
-			size = size * 2 > cap + 1 ? cap + 1 : size * 2;
-			tmp = realloc(buf, size);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto out_free_buf;
-			}
-			buf = tmp;
-		}
-		n = read(fd, buf + used, size - 1 - used);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out_free_buf;
-		}
-		if (n == 0)
-			break;
-		used += n;
-	}
-	buf[used] = '\0';
-	close(fd);
-	*out = buf;
-	*len = used;
-	return 0;
-
-out_free_buf:
-	free(buf);
-out_close_fd:
-	close(fd);
-	return err;
-}
-
-/* Return: 0 with *out (to be freed), or -errno */
-static int read_link(const char *path, char **out)
-{
-	size_t size = 256;
-	char *buf, *tmp;
-	ssize_t n;
-
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		n = readlink(path, buf, size);
-		if (n < 0) {
-			int err = -errno;
-
-			free(buf);
-			return err;
-		}
-		/* readlink() truncates silently: only a short result is known complete */
-		if ((size_t)n < size)
-			break;
-		if (size >= LINK_MAX_SIZE) {
-			free(buf);
-			return -ENAMETOOLONG;
-		}
-		size *= 2;
-		tmp = realloc(buf, size);
-		if (!tmp) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = tmp;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	return 0;
-}
-
-/*
- * comm is printed raw between '(' and ')' and may itself contain ") (", so the
- * fields after it start at the LAST ')' of the line.
- */
-static int parse_stat(const char *buf, size_t len, struct stat_fields *sf)
-{
-	const char *lp, *rp;
-	size_t clen;
-	int n;
-
-	lp = memchr(buf, '(', len);
-	rp = memrchr(buf, ')', len);
-	if (!lp || !rp || rp < lp)
-		return -EPROTO;
-	clen = rp - lp - 1;
-	if (clen > MMT_TASK_COMM_LEN - 1)
-		clen = MMT_TASK_COMM_LEN - 1;
-	memcpy(sf->comm, lp + 1, clen);
-	sf->comm[clen] = '\0';
-
-	/* fields 3 (state), 4 (ppid), 9 (flags), 22 (starttime); see proc_pid_stat(5) */
-	n = sscanf(rp + 1, " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u"
-		   " %*d %*d %*d %*d %*d %*d %llu",
-		   &sf->state, &sf->ppid, &sf->flags, &sf->start_time);
-	if (n != 4)
-		return -EPROTO;
-	return 0;
-}
-
-static int read_stat(pid_t pid, struct stat_fields *sf)
-{
-	char path[64], buf[STAT_BUF_SIZE];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return parse_stat(buf, n, sf);
-}
-
-/* status, unlike stat, escapes comm ("Name:"), so it can be read line by line */
-static int read_status(pid_t pid, pid_t *tgid, uid_t *uid, gid_t *gid)
-{
-	char path[64], buf[STATUS_BUF_SIZE];
-	unsigned int found = 0;
-	const char *line, *next;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	n = read_small(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	for (line = buf; line; line = next) {
-		int v;
-		unsigned int u;
-
-		next = strchr(line, '\n');
-		if (next)
-			next++;
-
-		if (sscanf(line, "Tgid: %d", &v) == 1) {
-			*tgid = v;
-			found |= 1;
-		} else if (sscanf(line, "Uid: %u", &u) == 1) {
-			*uid = u;
-			found |= 2;
-		} else if (sscanf(line, "Gid: %u", &u) == 1) {
-			*gid = u;
-			found |= 4;
-		}
-	}
-	return found == 7 ? 0 : -EPROTO;
-}
-
-/* Return: 0 and the inode, or -errno */
-static int read_mnt_ns(pid_t pid, unsigned long long *ino)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	if (stat(path, &st) < 0)
-		return -errno;
-	*ino = st.st_ino;
-	return 0;
-}
-
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 30;
@@ -363,31 +125,8 @@ static void make_guuid(const struct reader *rd, pid_t tgid, unsigned long long s
 /* Without a boot id the guuid is still stable within this boot, so this cannot fail */
 static void read_boot_id(struct reader *rd)
 {
-	char buf[64];
-	uint64_t v[2] = { 0, 0 };
-	int digits = 0;
-	ssize_t n;
-
-	rd->boot_hi = rd->boot_lo = 0;
-	n = read_small(BOOT_ID_PATH, buf, sizeof(buf));
-	if (n < 0)
-		return;
-	for (char *p = buf; *p && digits < 32; p++) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else
-			continue;
-		v[digits / 16] = v[digits / 16] << 4 | d;
-		digits++;
-	}
-	if (digits != 32)
-		return;
-	rd->boot_hi = v[0];
-	rd->boot_lo = v[1];
+	if (mmt_procfs_boot_id(&rd->boot_hi, &rd->boot_lo) < 0)
+		rd->boot_hi = rd->boot_lo = 0;
 }
 
 /*
@@ -518,8 +257,8 @@ static int read_ancestors(struct mmt_task *t)
 	int count = 0, r = 0;
 
 	while (pid > 0) {
-		struct stat_fields sf;
-		char path[64], what[64];
+		struct mmt_procfs_stat sf;
+		char what[64];
 		char *part = NULL;
 		int e;
 
@@ -531,7 +270,7 @@ static int read_ancestors(struct mmt_task *t)
 		for (int i = 0; i < count; i++)
 			if (seen[i] == pid)
 				goto out_loop;
-		e = read_stat(pid, &sf);
+		e = mmt_procfs_stat(pid, &sf);
 		if (e < 0) {
 			snprintf(what, sizeof(what), "ancestors: pid %d", (int)pid);
 			r = note_err(t, what, -e);
@@ -551,8 +290,7 @@ static int read_ancestors(struct mmt_task *t)
 				break;
 			}
 		} else {
-			snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-			e = read_link(path, &part);
+			e = mmt_procfs_exe(pid, &part, NULL);
 			if (e == -ENOMEM) {
 				r = e;
 				break;
@@ -607,7 +345,6 @@ static void flatten_cmdline(char *s, size_t *len)
 
 static int read_process(struct mmt_task *t)
 {
-	char path[64];
 	int e, r;
 
 	/*
@@ -615,8 +352,7 @@ static int read_process(struct mmt_task *t)
 	 * show the mm all threads share, and unlike /proc/TGID they still do after the
 	 * leader thread has exited (pthread_exit() in main) while the others run on.
 	 */
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)t->pid);
-	e = read_link(path, &t->exe);
+	e = mmt_procfs_exe(t->pid, &t->exe, NULL);
 	if (e == -ENOMEM)
 		return e;
 	/* kernel threads have no mm, hence no exe; zombies lost theirs at exit */
@@ -626,9 +362,8 @@ static int read_process(struct mmt_task *t)
 			return r;
 	}
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)t->pid);
-	e = read_all(path, MMT_TASK_CMDLINE_MAX, &t->cmdline, &t->cmdline_len,
-		     &t->cmdline_truncated);
+	e = mmt_procfs_cmdline(t->pid, MMT_TASK_CMDLINE_MAX, &t->cmdline, &t->cmdline_len,
+			       &t->cmdline_truncated);
 	if (e == -ENOMEM)
 		return e;
 	if (e < 0) {
@@ -641,15 +376,16 @@ static int read_process(struct mmt_task *t)
 
 static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 {
-	struct stat_fields sf;
+	struct mmt_procfs_status ss;
+	struct mmt_procfs_stat sf;
 	int e, r;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = tid;
 
-	e = read_stat(tid, &sf);
+	e = mmt_procfs_stat(tid, &sf);
 	if (e == 0)
-		e = read_status(tid, &t->tgid, &t->uid, &t->gid);
+		e = mmt_procfs_status(tid, &ss);
 	if (e == -ENOENT || e == -ESRCH) {
 		r = note(t, "process gone before it could be read (%s)", strerrorname_np(-e));
 		return r < 0 ? r : e;
@@ -658,6 +394,9 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 		r = note_err(t, "stat", -e);
 		return r < 0 ? r : e;
 	}
+	t->tgid = ss.tgid;
+	t->uid = ss.uid;
+	t->gid = ss.gid;
 	memcpy(t->comm, sf.comm, sizeof(t->comm));
 	t->ppid = sf.ppid;
 	t->flags = sf.flags;
@@ -666,10 +405,10 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 	t->zombie = sf.state == 'Z' || sf.state == 'X';
 
 	if (t->tgid != tid) {
-		struct stat_fields leader;
+		struct mmt_procfs_stat leader;
 
 		/* all threads must share the guuid, so it comes from the leader's start */
-		e = read_stat(t->tgid, &leader);
+		e = mmt_procfs_stat(t->tgid, &leader);
 		if (e < 0) {
 			r = note_err(t, "guuid: leader's stat", -e);
 			if (r < 0)
@@ -692,7 +431,7 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 	if (r < 0)
 		return r;
 
-	e = read_mnt_ns(tid, &t->mnt_ns);
+	e = mmt_procfs_mnt_ns(tid, &t->mnt_ns);
 	/* a zombie has dropped its namespaces */
 	if (e < 0 && !t->zombie) {
 		r = note_err(t, "mnt_ns", -e);
@@ -711,12 +450,33 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 	return read_ancestors(t);
 }
 
-int mmt_task_read(pid_t tid, struct mmt_task *t)
+struct mmt_task_reader *mmt_task_reader_new(void)
 {
-	struct reader rd = { 0 };
+	struct mmt_task_reader *r = calloc(1, sizeof(*r));
 
-	read_boot_id(&rd);
-	return task_read(&rd, tid, t);
+	if (!r)
+		return NULL;
+	read_boot_id(&r->rd);
+	r->rd.names = &r->names;
+	return r;
+}
+
+void mmt_task_reader_free(struct mmt_task_reader *r)
+{
+	if (!r)
+		return;
+	names_free(&r->names);
+	free(r);
+}
+
+int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t)
+{
+	struct reader once = { 0 };
+
+	if (r)
+		return task_read(&r->rd, tid, t);
+	read_boot_id(&once);
+	return task_read(&once, tid, t);
 }
 
 void mmt_task_release(struct mmt_task *t)
@@ -730,248 +490,4 @@ void mmt_task_release(struct mmt_task *t)
 	free(t->ancestors);
 	free(t->error);
 	memset(t, 0, sizeof(*t));
-}
-
-/* The cache: a chained hash on tid, and a list from most to least recently used */
-
-struct entry {
-	struct mmt_task task;
-	struct entry *hnext;
-	struct entry *prev, *next;
-};
-
-struct mmt_task_cache {
-	struct reader rd;
-	struct names names;
-	struct entry **buckets;
-	size_t mask;		/* bucket count - 1, a power of two */
-	size_t count, max;
-	struct entry *head, *tail;
-};
-
-static size_t bucket_of(const struct mmt_task_cache *c, pid_t tid)
-{
-	/* pids are dense and sequential: spread them before masking */
-	return (size_t)(((uint32_t)tid * 0x9e3779b1u) >> 8) & c->mask;
-}
-
-struct mmt_task_cache *mmt_task_cache_new(size_t max_entries)
-{
-	struct mmt_task_cache *c;
-	size_t nb = 16;
-
-	if (max_entries < 2)
-		max_entries = 2;
-	/* about one entry per bucket, but no huge table for a huge limit */
-	while (nb < max_entries && nb < (1u << 20))
-		nb <<= 1;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->buckets = calloc(nb, sizeof(*c->buckets));
-	if (!c->buckets) {
-		free(c);
-		errno = ENOMEM;
-		return NULL;
-	}
-	c->mask = nb - 1;
-	c->max = max_entries;
-	read_boot_id(&c->rd);
-	c->rd.names = &c->names;
-	return c;
-}
-
-static void lru_unlink(struct mmt_task_cache *c, struct entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push_front(struct mmt_task_cache *c, struct entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	else
-		c->tail = e;
-	c->head = e;
-}
-
-static struct entry *lookup(struct mmt_task_cache *c, pid_t tid)
-{
-	struct entry *e;
-
-	for (e = c->buckets[bucket_of(c, tid)]; e; e = e->hnext)
-		if (e->task.pid == tid)
-			return e;
-	return NULL;
-}
-
-static void drop(struct mmt_task_cache *c, struct entry *e)
-{
-	struct entry **pp = &c->buckets[bucket_of(c, e->task.pid)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(c, e);
-	c->count--;
-	mmt_task_release(&e->task);
-	free(e);
-}
-
-static struct entry *insert(struct mmt_task_cache *c, pid_t tid, int *err)
-{
-	struct entry *e;
-	size_t b;
-	int r;
-
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	r = task_read(&c->rd, tid, &e->task);
-	if (r < 0) {
-		mmt_task_release(&e->task);
-		free(e);
-		*err = r;
-		return NULL;
-	}
-	b = bucket_of(c, tid);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
-	lru_push_front(c, e);
-	c->count++;
-	/* the tail is never e itself, nor the entry touched just before, as max >= 2 */
-	if (c->count > c->max)
-		drop(c, c->tail);
-	return e;
-}
-
-/*
- * A cached entry, checked against the thread now behind its id.
- * Return: the entry, or NULL if none is cached or its id was reused (then dropped).
- */
-static struct entry *lookup_current(struct mmt_task_cache *c, pid_t tid)
-{
-	struct stat_fields sf;
-	struct entry *e;
-
-	e = lookup(c, tid);
-	if (!e)
-		return NULL;
-	/* gone (or unreadable): the details we have are the last ones there will be */
-	if (read_stat(tid, &sf) < 0 || sf.start_time == e->task.start_time)
-		return e;
-	drop(c, e);
-	return NULL;
-}
-
-const struct mmt_task *mmt_task_cache_get(struct mmt_task_cache *c, pid_t tid)
-{
-	struct entry *e;
-	int err;
-
-	e = lookup_current(c, tid);
-	if (e) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
-		return &e->task;
-	}
-	e = insert(c, tid, &err);
-	if (!e) {
-		errno = -err;
-		return NULL;
-	}
-	return &e->task;
-}
-
-void mmt_task_cache_forget(struct mmt_task_cache *c, pid_t tid)
-{
-	struct entry *e = lookup(c, tid);
-
-	if (e)
-		drop(c, e);
-}
-
-const struct mmt_task *mmt_task_cache_parent(struct mmt_task_cache *c,
-					     const struct mmt_task *t)
-{
-	/* a parent starts before its child; ppid is a tgid, so compare process starts */
-	unsigned long long child_start = t->tg_start_time;
-	struct stat_fields sf;
-	struct entry *e;
-	bool newer = false;
-	pid_t ppid = t->ppid;
-	int err;
-
-	if (ppid <= 0) {
-		errno = ENOENT;
-		return NULL;
-	}
-	/* make t most recent, so that reading the parent cannot evict it */
-	e = lookup(c, t->pid);
-	if (e && &e->task == t) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
-	}
-
-	/*
-	 * Unlike mmt_task_cache_get(), a changed start time does not always mean the
-	 * cached entry is stale: if the process now at ppid started after the child,
-	 * the parent exited and its id was reused, and the cached entry, if it started
-	 * before the child, is the parent we want.
-	 */
-	e = lookup(c, ppid);
-	if (read_stat(ppid, &sf) == 0) {
-		newer = sf.start_time > child_start;
-		if (e && sf.start_time != e->task.start_time && !newer) {
-			drop(c, e);
-			e = NULL;
-		}
-	}
-	if (e) {
-		lru_unlink(c, e);
-		lru_push_front(c, e);
-	} else {
-		if (newer) {
-			errno = ESRCH;
-			return NULL;
-		}
-		e = insert(c, ppid, &err);
-		if (!e) {
-			errno = -err;
-			return NULL;
-		}
-	}
-	if (e->task.start_time > child_start) {
-		errno = ESRCH;
-		return NULL;
-	}
-	return &e->task;
-}
-
-void mmt_task_cache_free(struct mmt_task_cache *c)
-{
-	struct entry *e, *next;
-
-	if (!c)
-		return;
-	for (e = c->head; e; e = next) {
-		next = e->next;
-		mmt_task_release(&e->task);
-		free(e);
-	}
-	names_free(&c->names);
-	free(c->buckets);
-	free(c);
 }

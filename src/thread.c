@@ -1,131 +1,518 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * One entry per thread id holds both what a thread is (from events and a
+ * cheap /proc read) and, for the most recently used, its process's details:
+ * so an exit, an exec or a rename is told to one place, and a thread's id
+ * is looked up once for both. The two have their own lifetimes: an identity
+ * lives as long as the thread, details as long as they are among the
+ * max_tasks most recently used; an entry goes when it holds neither.
+ */
 #include <errno.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "proc.h"
+#include "procfs.h"
 #include "thread.h"
 #include "tidmap.h"
 
-struct mmt_threads {
-	struct mmt_tidmap *map;
+_Static_assert(sizeof(((struct mmt_thread *)0)->comm) == MMT_PROCFS_COMM_LEN,
+	       "a thread's comm is stat's");
+
+/* Buckets at first; the table doubles past one entry per bucket. */
+#define FIRST_BUCKETS	256
+
+/*
+ * Small, with the details apart: most entries are threads whose details are
+ * never asked for (a lookup per record walks these).
+ */
+struct entry {
+	pid_t tid;
+	bool have_id;			/* a thread with events: counted and swept */
+	bool gone_once;			/* found gone by the last sweep */
+	struct entry *hnext;		/* the bucket's chain */
+	struct mmt_thread id;
+	struct mmt_task *task;		/* its details, or NULL; if set, on the LRU list */
+	struct entry *prev, *next;	/* the LRU list, most recently used first */
 };
 
-struct mmt_threads *mmt_threads_new(void)
+struct mmt_threads {
+	struct mmt_task_reader *reader;
+	struct entry **buckets;
+	size_t mask;			/* bucket count - 1, a power of two */
+	size_t entries;
+	size_t ids;			/* entries with have_id */
+	size_t tasks, max_tasks;	/* entries with details, and their bound */
+	struct entry *head, *tail;
+};
+
+static size_t bucket_of(size_t mask, pid_t tid)
+{
+	/* pids are dense and sequential: spread them before masking */
+	return (size_t)(((uint32_t)tid * 0x9e3779b1u) >> 8) & mask;
+}
+
+struct mmt_threads *mmt_threads_new(size_t max_tasks)
 {
 	struct mmt_threads *th = calloc(1, sizeof(*th));
 
 	if (!th)
 		return NULL;
-	th->map = mmt_tidmap_new(sizeof(struct mmt_thread));
-	if (!th->map) {
-		free(th);
+	th->buckets = calloc(FIRST_BUCKETS, sizeof(*th->buckets));
+	th->reader = mmt_task_reader_new();
+	if (!th->buckets || !th->reader) {
+		mmt_threads_free(th);
+		errno = ENOMEM;
 		return NULL;
 	}
+	th->mask = FIRST_BUCKETS - 1;
+	th->max_tasks = max_tasks < 2 ? 2 : max_tasks;
 	return th;
 }
 
 void mmt_threads_free(struct mmt_threads *th)
 {
+	struct entry *e, *next;
+	size_t i;
+
 	if (!th)
 		return;
-	mmt_tidmap_free(th->map);
+	for (i = 0; th->buckets && i <= th->mask; i++) {
+		for (e = th->buckets[i]; e; e = next) {
+			next = e->hnext;
+			mmt_task_release(e->task);
+			free(e->task);
+			free(e);
+		}
+	}
+	free(th->buckets);
+	mmt_task_reader_free(th->reader);
 	free(th);
+}
+
+/* The table */
+
+static struct entry *find(const struct mmt_threads *th, pid_t tid)
+{
+	struct entry *e;
+
+	for (e = th->buckets[bucket_of(th->mask, tid)]; e; e = e->hnext)
+		if (e->tid == tid)
+			return e;
+	return NULL;
+}
+
+/* Twice the buckets; if that cannot be had, the chains just grow longer. */
+static void grow(struct mmt_threads *th)
+{
+	size_t i, mask = th->mask * 2 + 1;
+	struct entry **b, *e, *next;
+
+	b = calloc(mask + 1, sizeof(*b));
+	if (!b)
+		return;
+	for (i = 0; i <= th->mask; i++) {
+		for (e = th->buckets[i]; e; e = next) {
+			next = e->hnext;
+			e->hnext = b[bucket_of(mask, e->tid)];
+			b[bucket_of(mask, e->tid)] = e;
+		}
+	}
+	free(th->buckets);
+	th->buckets = b;
+	th->mask = mask;
+}
+
+/* The entry of @tid, made empty if there is none. Return: NULL on ENOMEM. */
+static struct entry *find_or_add(struct mmt_threads *th, pid_t tid)
+{
+	struct entry *e = find(th, tid);
+	size_t b;
+
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->tid = tid;
+	if (++th->entries > th->mask + 1 && th->mask < SIZE_MAX / 4)
+		grow(th);
+	b = bucket_of(th->mask, tid);
+	e->hnext = th->buckets[b];
+	th->buckets[b] = e;
+	return e;
+}
+
+/* Frees @e once it holds neither an identity nor details. */
+static void release_if_empty(struct mmt_threads *th, struct entry *e)
+{
+	struct entry **pp;
+
+	if (e->have_id || e->task)
+		return;
+	for (pp = &th->buckets[bucket_of(th->mask, e->tid)]; *pp != e; pp = &(*pp)->hnext)
+		;
+	*pp = e->hnext;
+	th->entries--;
+	free(e);
+}
+
+/* Identities */
+
+/* The identity of @tid, made empty (nothing known) if there is none. */
+static struct entry *id_get(struct mmt_threads *th, pid_t tid)
+{
+	struct entry *e = find_or_add(th, tid);
+
+	if (e && !e->have_id) {
+		memset(&e->id, 0, sizeof(e->id));
+		e->have_id = true;
+		e->gone_once = false;
+		th->ids++;
+	}
+	return e;
+}
+
+static void id_drop(struct mmt_threads *th, struct entry *e)
+{
+	if (!e->have_id)
+		return;
+	e->have_id = false;
+	th->ids--;
 }
 
 /* Read /proc; what the task events taught stays when /proc has nothing. */
 static void probe_proc(struct mmt_thread *t, pid_t tid)
 {
-	struct mmt_proc_ids ids;
-	char comm[16];
-	pid_t tgid;
+	struct mmt_procfs_status ss;
+	struct mmt_procfs_stat st;
+	int r;
 
 	t->probed = true;
-	t->err = mmt_proc_thread(tid, &tgid, comm, &ids);
+	t->err = mmt_procfs_stat(tid, &st);
 	if (t->err < 0)
 		return;
-	if (tgid)
-		t->tgid = tgid;
-	if (ids.have_uid) {
-		t->uid = ids.uid;
-		t->euid = ids.euid;
+	/* A status without one of its lines still says what it has. */
+	r = mmt_procfs_status(tid, &ss);
+	if (r < 0 && r != -EPROTO) {
+		t->err = r;
+		return;
+	}
+	if (ss.have_tgid && ss.tgid)
+		t->tgid = ss.tgid;
+	if (ss.have_uid) {
+		t->uid = ss.uid;
+		t->euid = ss.euid;
 		t->have_uid = true;
 	}
-	if (comm[0]) {
-		memcpy(t->comm, comm, sizeof(comm));
+	if (st.comm[0]) {
+		memcpy(t->comm, st.comm, sizeof(t->comm));
 		t->have_comm = true;
 	}
 }
 
 const struct mmt_thread *mmt_threads_get(struct mmt_threads *th, pid_t tid)
 {
-	struct mmt_thread *t = mmt_tidmap_put(th->map, tid, NULL);
+	struct entry *e = id_get(th, tid);
 
-	if (t && !t->probed)
-		probe_proc(t, tid);
-	return t;
+	if (!e)
+		return NULL;
+	if (!e->id.probed)
+		probe_proc(&e->id, tid);
+	return &e->id;
+}
+
+/* Details */
+
+static void lru_unlink(struct mmt_threads *th, struct entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		th->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		th->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push_front(struct mmt_threads *th, struct entry *e)
+{
+	e->prev = NULL;
+	e->next = th->head;
+	if (th->head)
+		th->head->prev = e;
+	else
+		th->tail = e;
+	th->head = e;
+}
+
+static void lru_touch(struct mmt_threads *th, struct entry *e)
+{
+	lru_unlink(th, e);
+	lru_push_front(th, e);
+}
+
+static void task_drop(struct mmt_threads *th, struct entry *e)
+{
+	if (!e->task)
+		return;
+	lru_unlink(th, e);
+	mmt_task_release(e->task);
+	free(e->task);
+	e->task = NULL;
+	th->tasks--;
+}
+
+/* Reads the details of @tid into its entry. Return: the entry, or NULL with *err. */
+static struct entry *task_insert(struct mmt_threads *th, pid_t tid, int *err)
+{
+	struct mmt_task *t = calloc(1, sizeof(*t));
+	struct entry *e;
+	int r;
+
+	if (!t) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	r = mmt_task_read(th->reader, tid, t);
+	if (r < 0)
+		goto out_free_task;
+	e = find_or_add(th, tid);
+	if (!e) {
+		r = -ENOMEM;
+		goto out_free_task;
+	}
+	task_drop(th, e);
+	e->task = t;
+	lru_push_front(th, e);
+	/* the tail is never e itself, nor the entry touched just before, as max >= 2 */
+	if (++th->tasks > th->max_tasks) {
+		struct entry *old = th->tail;
+
+		task_drop(th, old);
+		release_if_empty(th, old);
+	}
+	return e;
+
+out_free_task:
+	mmt_task_release(t);
+	free(t);
+	*err = r;
+	return NULL;
+}
+
+/*
+ * The details kept for @tid, checked against the thread now behind its id.
+ * Return: the entry, or NULL if none are kept or its id was reused (then dropped).
+ */
+static struct entry *task_current(struct mmt_threads *th, pid_t tid)
+{
+	struct mmt_procfs_stat sf;
+	struct entry *e;
+
+	e = find(th, tid);
+	if (!e || !e->task)
+		return NULL;
+	/* gone (or unreadable): the details we have are the last ones there will be */
+	if (mmt_procfs_stat(tid, &sf) < 0 || sf.start_time == e->task->start_time)
+		return e;
+	task_drop(th, e);
+	release_if_empty(th, e);
+	return NULL;
+}
+
+const struct mmt_task *mmt_threads_task(struct mmt_threads *th, pid_t tid)
+{
+	struct entry *e;
+	int err;
+
+	e = task_current(th, tid);
+	if (e) {
+		lru_touch(th, e);
+		return e->task;
+	}
+	e = task_insert(th, tid, &err);
+	if (!e) {
+		errno = -err;
+		return NULL;
+	}
+	return e->task;
+}
+
+const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct mmt_task *t)
+{
+	/* a parent starts before its child; ppid is a tgid, so compare process starts */
+	unsigned long long child_start = t->tg_start_time;
+	struct mmt_procfs_stat sf;
+	struct entry *e;
+	bool newer = false;
+	pid_t ppid = t->ppid;
+	int err;
+
+	if (ppid <= 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	/* make t most recent, so that reading the parent cannot evict it */
+	e = find(th, t->pid);
+	if (e && e->task == t)
+		lru_touch(th, e);
+
+	/*
+	 * Unlike mmt_threads_task(), a changed start time does not always mean the
+	 * details kept are stale: if the process now at ppid started after the child,
+	 * the parent exited and its id was reused, and the details kept, if they
+	 * started before the child, are the parent we want.
+	 */
+	e = find(th, ppid);
+	if (e && !e->task)
+		e = NULL;
+	if (mmt_procfs_stat(ppid, &sf) == 0) {
+		newer = sf.start_time > child_start;
+		if (e && sf.start_time != e->task->start_time && !newer) {
+			task_drop(th, e);
+			release_if_empty(th, e);
+			e = NULL;
+		}
+	}
+	if (e) {
+		lru_touch(th, e);
+	} else {
+		if (newer) {
+			errno = ESRCH;
+			return NULL;
+		}
+		e = task_insert(th, ppid, &err);
+		if (!e) {
+			errno = -err;
+			return NULL;
+		}
+	}
+	if (e->task->start_time > child_start) {
+		errno = ESRCH;
+		return NULL;
+	}
+	return e->task;
+}
+
+/* Events, forget, sweep */
+
+/* A new task: its creator's process, or its own; its creator's user. */
+static int task_new(struct mmt_threads *th, const struct mmt_event *ev)
+{
+	const struct mmt_thread *creator;
+	struct mmt_thread ids;
+	struct entry *e;
+	pid_t tgid;
+
+	/*
+	 * A child has its creator's credentials until it execs a setuid
+	 * file or calls setuid(): so a child gone before /proc could be
+	 * read still has a user for --uid.
+	 */
+	creator = mmt_threads_get(th, ev->tid);
+	if (!creator)
+		return -ENOMEM;
+	tgid = (ev->clone_flags & CLONE_THREAD) ? creator->tgid : ev->child;
+	ids = *creator;
+	e = id_get(th, ev->child);
+	if (!e)
+		return -ENOMEM;
+	memset(&e->id, 0, sizeof(e->id));
+	e->id.tgid = tgid;
+	e->id.have_uid = ids.have_uid;
+	e->id.uid = ids.uid;
+	e->id.euid = ids.euid;
+	if (ev->have & MMT_HAVE_COMM) {
+		memcpy(e->id.comm, ev->comm, sizeof(e->id.comm));
+		e->id.have_comm = true;
+	}
+	return 0;
 }
 
 int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 {
-	const struct mmt_thread *creator;
-	struct mmt_thread *t, ids;
-	pid_t tgid;
+	struct entry *e;
 
 	switch (ev->role) {
 	case MMT_ROLE_TASK_NEW:
-		/*
-		 * A child has its creator's credentials until it execs a setuid
-		 * file or calls setuid(): so a child gone before /proc could be
-		 * read still has a user for --uid.
-		 */
-		creator = mmt_threads_get(th, ev->tid);
-		if (!creator)
-			return -ENOMEM;
-		tgid = (ev->clone_flags & CLONE_THREAD) ? creator->tgid : ev->child;
-		ids = *creator;
-		t = mmt_tidmap_put(th->map, ev->child, NULL);
-		if (!t)
-			return -ENOMEM;
-		memset(t, 0, sizeof(*t));
-		t->tgid = tgid;
-		t->have_uid = ids.have_uid;
-		t->uid = ids.uid;
-		t->euid = ids.euid;
-		if (ev->have & MMT_HAVE_COMM) {
-			memcpy(t->comm, ev->comm, sizeof(t->comm));
-			t->have_comm = true;
-		}
-		return 0;
+		return task_new(th, ev);
 	case MMT_ROLE_TASK_RENAME:
 		/* The event's pid is the renamed task (another task may write its comm). */
-		t = mmt_tidmap_get(th->map, ev->child ? ev->child : ev->tid);
-		if (t && (ev->have & MMT_HAVE_COMM)) {
-			memcpy(t->comm, ev->comm, sizeof(t->comm));
-			t->have_comm = true;
+		e = find(th, ev->child ? ev->child : ev->tid);
+		if (!e)
+			return 0;
+		if (e->have_id && (ev->have & MMT_HAVE_COMM)) {
+			memcpy(e->id.comm, ev->comm, sizeof(e->id.comm));
+			e->id.have_comm = true;
 		}
+		/* The details name the task: read them again at the next record. */
+		task_drop(th, e);
+		release_if_empty(th, e);
 		return 0;
 	case MMT_ROLE_TASK_EXEC:
-		/* A new name; and a thread that execs becomes its group leader. */
-		t = mmt_tidmap_get(th->map, ev->tid);
-		if (t)
-			t->probed = false;
+		/* A new name, exe and command line; a thread that execs becomes its leader. */
+		e = find(th, ev->tid);
+		if (!e)
+			return 0;
+		if (e->have_id)
+			e->id.probed = false;
+		task_drop(th, e);
+		release_if_empty(th, e);
 		return 0;
 	case MMT_ROLE_TASK_EXIT:
-		mmt_tidmap_del(th->map, ev->tid);
+		mmt_threads_forget(th, ev->tid);
 		return 0;
 	default:
 		return 0;
 	}
 }
 
+void mmt_threads_forget(struct mmt_threads *th, pid_t tid)
+{
+	struct entry *e = find(th, tid);
+
+	if (!e)
+		return;
+	id_drop(th, e);
+	task_drop(th, e);
+	release_if_empty(th, e);
+}
+
 size_t mmt_threads_sweep(struct mmt_threads *th)
 {
-	return mmt_tidmap_sweep(th->map, mmt_tid_gone);
+	struct entry **pp, *e;
+	size_t i, removed = 0;
+
+	for (i = 0; i <= th->mask; i++) {
+		pp = &th->buckets[i];
+		while ((e = *pp)) {
+			if (e->have_id) {
+				if (!mmt_tid_gone(e->tid)) {
+					e->gone_once = false;
+				} else if (!e->gone_once) {
+					e->gone_once = true;
+				} else {
+					id_drop(th, e);
+					removed++;
+				}
+			}
+			if (!e->have_id && !e->task) {
+				*pp = e->hnext;
+				th->entries--;
+				free(e);
+				continue;
+			}
+			pp = &e->hnext;
+		}
+	}
+	return removed;
 }
 
 size_t mmt_threads_count(const struct mmt_threads *th)
 {
-	return mmt_tidmap_count(th->map);
+	return th->ids;
 }

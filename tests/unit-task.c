@@ -3,8 +3,9 @@
  * unit-task - print what task.c reads about processes, for unit-task.test
  *
  * Usage: unit-task PID...      mmt_task_read() each PID
- *        unit-task -c PID...   the same through a cache, plus the parent's entry
- *        unit-task -s          self-test of threads and of the cache (PASS/FAIL lines)
+ *        unit-task -c PID...   the same through the thread table, plus the parent's entry
+ *        unit-task -s          self-test of threads, of the details the thread table
+ *                              keeps (the cache) and of its identities (PASS/FAIL lines)
  *
  * Each PID prints "[PID]", "result=0 or -errno" and key=value lines; bytes outside
  * 0x20..0x7e and the backslash print as \xNN, NULL prints as <null>.
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "task.h"
+#include "thread.h"
 
 static int failures;
 
@@ -78,12 +80,12 @@ static void print_task(const char *prefix, const struct mmt_task *t)
 
 static int dump(int argc, char **argv, bool cached)
 {
-	struct mmt_task_cache *c = NULL;
+	struct mmt_threads *c = NULL;
 
 	if (cached) {
-		c = mmt_task_cache_new(16);
+		c = mmt_threads_new(16);
 		if (!c) {
-			perror("unit-task: mmt_task_cache_new");
+			perror("unit-task: mmt_threads_new");
 			return 1;
 		}
 	}
@@ -94,28 +96,28 @@ static int dump(int argc, char **argv, bool cached)
 		if (cached) {
 			const struct mmt_task *t, *p;
 
-			t = mmt_task_cache_get(c, pid);
+			t = mmt_threads_task(c, pid);
 			if (!t) {
 				printf("result=%d\n", -errno);
 				continue;
 			}
 			printf("result=0\n");
 			print_task("", t);
-			p = mmt_task_cache_parent(c, t);
+			p = mmt_threads_parent(c, t);
 			if (p)
 				print_task("parent.", p);
 			else
 				printf("parent=%d\n", -errno);
 		} else {
 			struct mmt_task t;
-			int r = mmt_task_read(pid, &t);
+			int r = mmt_task_read(NULL, pid, &t);
 
 			printf("result=%d\n", r);
 			print_task("", &t);
 			mmt_task_release(&t);
 		}
 	}
-	mmt_task_cache_free(c);
+	mmt_threads_free(c);
 	return 0;
 }
 
@@ -165,9 +167,9 @@ static void selftest_thread(void)
 		pthread_cond_wait(&a.cond, &a.lock);
 	pthread_mutex_unlock(&a.lock);
 
-	r = mmt_task_read(getpid(), &self);
+	r = mmt_task_read(NULL, getpid(), &self);
 	check(r == 0, "thread: read self");
-	r = mmt_task_read(a.tid, &th);
+	r = mmt_task_read(NULL, a.tid, &th);
 	check(r == 0, "thread: read thread");
 	check(th.pid == a.tid && th.tgid == getpid(), "thread: pid is the tid, tgid the pid");
 	check(!strcmp(th.comm, "w) (\x01x"), "thread: comm with ')' and \\x01");
@@ -194,7 +196,7 @@ static void selftest_thread(void)
 	pthread_mutex_unlock(&a.lock);
 	pthread_join(thr, NULL);
 
-	r = mmt_task_read(a.tid, &th);
+	r = mmt_task_read(NULL, a.tid, &th);
 	check(r == -ENOENT || r == -ESRCH, "thread: gone after join");
 	check(th.error && strstr(th.error, "process gone"), "thread: error says gone");
 	mmt_task_release(&th);
@@ -248,14 +250,14 @@ static void selftest_leader_exited(void)
 	}
 	close(fds[0]);
 	for (int i = 0; i < 100; i++) {
-		r = mmt_task_read(pid, &leader);
+		r = mmt_task_read(NULL, pid, &leader);
 		if (r == 0 && leader.zombie)
 			break;
 		mmt_task_release(&leader);
 		nanosleep(&ts, NULL);
 	}
 	check(leader.zombie, "leader exited: leader is a zombie");
-	r = mmt_task_read(tid, &th);
+	r = mmt_task_read(NULL, tid, &th);
 	check(r == 0 && th.tgid == pid && !th.zombie, "leader exited: thread read");
 	check(th.exe != NULL, "leader exited: thread still has the exe");
 	check(!strcmp(th.guuid, leader.guuid), "leader exited: same guuid as the leader");
@@ -300,12 +302,12 @@ static pid_t spawn_with_pid(pid_t want, const char *name)
 static void selftest_cache(void)
 {
 	const struct mmt_task *t, *t2, *p;
-	struct mmt_task_cache *c;
+	struct mmt_threads *c;
 	char guuid[MMT_TASK_GUUID_LEN];
 	struct timespec ts = { 0, 30 * 1000 * 1000 };
 	pid_t a, b, d;
 
-	c = mmt_task_cache_new(0);	/* taken as 2 */
+	c = mmt_threads_new(0);	/* taken as 2 */
 	if (!c) {
 		check(false, "cache: new");
 		return;
@@ -321,10 +323,10 @@ static void selftest_cache(void)
 		struct mmt_task x;
 		bool named;
 
-		mmt_task_read(b, &x);
+		mmt_task_read(NULL, b, &x);
 		named = !strcmp(x.comm, "cache-b");
 		mmt_task_release(&x);
-		mmt_task_read(a, &x);
+		mmt_task_read(NULL, a, &x);
 		named = named && !strcmp(x.comm, "cache-a");
 		mmt_task_release(&x);
 		if (named)
@@ -332,46 +334,46 @@ static void selftest_cache(void)
 		nanosleep(&ts, NULL);
 	}
 
-	t = mmt_task_cache_get(c, a);
+	t = mmt_threads_task(c, a);
 	check(t && t->pid == a && !strcmp(t->comm, "cache-a"), "cache: miss reads");
-	t2 = mmt_task_cache_get(c, a);
+	t2 = mmt_threads_task(c, a);
 	check(t2 == t, "cache: hit returns the same entry");
 	if (!t)
 		goto out_reap;
 	snprintf(guuid, sizeof(guuid), "%s", t->guuid);
 
-	p = mmt_task_cache_parent(c, t);
+	p = mmt_threads_parent(c, t);
 	check(p && p->pid == getpid(), "cache: parent is us");
 	check(t->pid == a, "cache: child entry still valid after parent()");
 
 	/* a exits: its details must outlive it */
 	reap(a);
-	t = mmt_task_cache_get(c, a);
+	t = mmt_threads_task(c, a);
 	check(t && t->pid == a && !strcmp(t->guuid, guuid), "cache: exited process still cached");
 
-	mmt_task_cache_forget(c, a);
-	t = mmt_task_cache_get(c, a);
+	mmt_threads_forget(c, a);
+	t = mmt_threads_task(c, a);
 	check(!t && (errno == ENOENT || errno == ESRCH), "cache: forgotten and gone");
 
 	/* LRU with 2 entries: a hit must count as a use, unlike in a FIFO */
-	t = mmt_task_cache_get(c, b);
+	t = mmt_threads_task(c, b);
 	check(t && t->pid == b, "cache: read b");
-	t = mmt_task_cache_get(c, getpid());
+	t = mmt_threads_task(c, getpid());
 	check(t && t->pid == getpid(), "cache: read self");
 	reap(b);
-	t = mmt_task_cache_get(c, b);
+	t = mmt_threads_task(c, b);
 	check(t && t->pid == b && !strcmp(t->comm, "cache-b"), "cache: b cached after exit");
-	t = mmt_task_cache_get(c, getppid());	/* evicts self, the least recently used */
-	t = mmt_task_cache_get(c, b);
+	t = mmt_threads_task(c, getppid());	/* evicts self, the least recently used */
+	t = mmt_threads_task(c, b);
 	check(t && t->pid == b, "cache: b kept (LRU, not FIFO)");
-	t = mmt_task_cache_get(c, getppid());
-	t = mmt_task_cache_get(c, getpid());	/* evicts b */
-	t = mmt_task_cache_get(c, b);
+	t = mmt_threads_task(c, getppid());
+	t = mmt_threads_task(c, getpid());	/* evicts b */
+	t = mmt_threads_task(c, b);
 	check(!t, "cache: b evicted past max_entries");
 
 	/* pid reuse: a new process under b's id must not be taken for b */
 	b = spawn("reuse-1");
-	t = b > 0 ? mmt_task_cache_get(c, b) : NULL;
+	t = b > 0 ? mmt_threads_task(c, b) : NULL;
 	if (!t) {
 		check(false, "cache: read reuse-1");
 		goto out_free;
@@ -387,14 +389,14 @@ static void selftest_cache(void)
 			struct mmt_task x;
 			bool named;
 
-			mmt_task_read(d, &x);
+			mmt_task_read(NULL, d, &x);
 			named = !strcmp(x.comm, "reuse-2");
 			mmt_task_release(&x);
 			if (named)
 				break;
 			nanosleep(&ts, NULL);
 		}
-		t = mmt_task_cache_get(c, d);
+		t = mmt_threads_task(c, d);
 		check(d == b && t && !strcmp(t->comm, "reuse-2") && strcmp(t->guuid, guuid),
 		      "cache: reused pid read afresh");
 		reap(d);
@@ -405,7 +407,99 @@ out_reap:
 	reap(a);
 	reap(b);
 out_free:
-	mmt_task_cache_free(c);
+	mmt_threads_free(c);
+}
+
+/*
+ * The identities the thread table keeps beside the details: learnt from task events,
+ * one forget for both, counted, and swept once gone twice (their exit events lost).
+ */
+#define SWEEP_KIDS	8
+
+static void selftest_identity(void)
+{
+	struct mmt_event ev = { .role = MMT_ROLE_TASK_NEW };
+	pid_t kids[SWEEP_KIDS], gone;
+	const struct mmt_thread *id;
+	const struct mmt_task *t;
+	struct mmt_threads *c;
+	size_t kept = 0;
+	int i;
+
+	c = mmt_threads_new(2);
+	if (!c) {
+		check(false, "identity: new");
+		return;
+	}
+	for (i = 0; i < SWEEP_KIDS; i++) {
+		kids[i] = spawn("sweep-kid");
+		if (kids[i] < 0) {
+			check(false, "identity: fork");
+			while (i--)
+				reap(kids[i]);
+			goto out_free;
+		}
+	}
+	id = mmt_threads_get(c, getpid());
+	check(id && id->tgid == getpid() && id->have_uid && id->uid == getuid(),
+	      "identity: read from /proc");
+	/*
+	 * A new thread of ours, as task_newtask tells it, gone before /proc could be
+	 * read: what the event said stays (our process, our user, its name).
+	 */
+	gone = spawn("gone");
+	reap(gone);
+	ev.tid = getpid();
+	ev.child = gone;
+	ev.clone_flags = CLONE_THREAD;
+	ev.have = MMT_HAVE_COMM;
+	snprintf(ev.comm, sizeof(ev.comm), "as-a-thread");
+	check(mmt_threads_event(c, &ev) == 0, "identity: new task");
+	id = mmt_threads_get(c, gone);
+	check(id && id->probed && id->err < 0 && id->tgid == getpid() &&
+	      !strcmp(id->comm, "as-a-thread") && id->have_uid && id->uid == getuid(),
+	      "identity: creator's process and user");
+	for (i = 0; i < SWEEP_KIDS; i++)
+		mmt_threads_get(c, kids[i]);
+	check(mmt_threads_count(c) == SWEEP_KIDS + 2, "identity: counted");
+
+	/* Details of an identity kept are its own; they go with a forget, not a sweep. */
+	t = mmt_threads_task(c, kids[1]);
+	check(t && t->pid == kids[1], "identity: details beside the identity");
+	t = mmt_threads_task(c, kids[4]);
+	check(t && t->pid == kids[4], "identity: details of one to be reaped");
+	ev.role = MMT_ROLE_TASK_RENAME;
+	ev.tid = kids[2];
+	ev.child = 0;
+	snprintf(ev.comm, sizeof(ev.comm), "renamed");
+	mmt_threads_event(c, &ev);
+	id = mmt_threads_get(c, kids[2]);
+	check(id && !strcmp(id->comm, "renamed"), "identity: rename");
+	ev.role = MMT_ROLE_TASK_EXIT;
+	ev.tid = kids[3];
+	mmt_threads_event(c, &ev);
+	check(mmt_threads_count(c) == SWEEP_KIDS + 1, "identity: exit forgets");
+
+	/* The even kids are reaped, their exit events "lost", as was the gone one's. */
+	for (i = 0; i < SWEEP_KIDS; i += 2)
+		reap(kids[i]);
+	check(mmt_threads_sweep(c) == 0, "identity: first sweep removes nothing");
+	check(mmt_threads_sweep(c) == SWEEP_KIDS / 2 + 1,
+	      "identity: second sweep removes the reaped");
+	for (i = 1; i < SWEEP_KIDS; i += 2)
+		kept += i != 3 && mmt_threads_get(c, kids[i])->probed;
+	check(mmt_threads_count(c) == SWEEP_KIDS / 2, "identity: the living and us are kept");
+	check(kept == SWEEP_KIDS / 2 - 1, "identity: kept without a new read");
+	t = mmt_threads_task(c, kids[4]);
+	check(t && t->pid == kids[4], "identity: details outlive the identity swept");
+	mmt_threads_forget(c, kids[1]);
+	check(mmt_threads_count(c) == SWEEP_KIDS / 2 - 1, "identity: forget");
+	for (i = 1; i < SWEEP_KIDS; i += 2)
+		reap(kids[i]);
+	t = mmt_threads_task(c, kids[1]);
+	check(!t, "identity: forget drops the details too");
+out_free:
+	mmt_threads_free(c);
 }
 
 int main(int argc, char **argv)
@@ -416,6 +510,7 @@ int main(int argc, char **argv)
 		selftest_thread();
 		selftest_leader_exited();
 		selftest_cache();
+		selftest_identity();
 		r = failures ? 1 : 0;
 	} else if (argc >= 2 && !strcmp(argv[1], "-c")) {
 		r = dump(argc - 2, argv + 2, true);

@@ -3,34 +3,32 @@
  * The maps line gives the VMA's bounds; map_files/START-END, a magic link,
  * then names and stats the very file object the kernel mapped, where the
  * path in maps is only text (and, for a file renamed over, the wrong file).
+ * Every read goes through procfs.c; what is decided here is which VMA is the
+ * mapping an event describes, and when a snapshot of maps may answer.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
-#include "proc.h"
+#include "mapfile.h"
+#include "procfs.h"
 
+/* A VMA of a snapshot, and how far the mapping it is part of goes. */
 struct vma {
-	uint64_t start, end, ino;
-	uint64_t pgoff;		/* file offset of start, in pages */
-	unsigned int major, minor;
-	unsigned int prot;	/* PROT_* from the perms column */
+	struct mmt_procfs_vma m;
 	uint64_t run_end;	/* end of the run of VMAs from here that map the same
 				   file at contiguous offsets (splits of one mapping) */
 };
 
-static bool same_file_next(const struct vma *a, const struct vma *b, uint64_t page)
+static bool same_file_next(const struct mmt_procfs_vma *a, const struct mmt_procfs_vma *b,
+			   uint64_t page)
 {
 	return b->start == a->end && b->ino == a->ino && b->major == a->major &&
 	       b->minor == a->minor && b->pgoff == a->pgoff + (a->end - a->start) / page;
@@ -51,43 +49,20 @@ struct maps_snapshot {
 	uint64_t start_mono;	/* the process's start, on the trace clock */
 	uint64_t taken;		/* CLOCK_MONOTONIC ns, before the read began */
 	unsigned long last_use;
-	struct vma *v;		/* sorted by start, as the kernel prints them */
+	struct mmt_procfs_vma *v;	/* sorted by start, as the kernel prints them */
 	size_t n, cap;
 };
 
 static struct maps_snapshot snapshots[SNAPSHOTS];
 static unsigned long use_clock;
 
-/* "start-end perms offset maj:min inode ..." -> @v; false for a malformed line. */
-static bool parse_maps_line(char *line, struct vma *v)
+static int snapshot_add(const struct mmt_procfs_vma *v, void *ctx)
 {
-	char *p = line;
+	struct maps_snapshot *s = ctx;
 
-	v->start = strtoull(p, &p, 16);
-	if (*p++ != '-')
-		return false;
-	v->end = strtoull(p, &p, 16);
-	if (strlen(p) < 5)
-		return false;
-	v->prot = (p[1] == 'r' ? PROT_READ : 0) | (p[2] == 'w' ? PROT_WRITE : 0) |
-		  (p[3] == 'x' ? PROT_EXEC : 0);
-	p = strchr(p + 1, ' ');			/* perms */
-	if (!p)
-		return false;
-	v->pgoff = strtoull(p + 1, &p, 16) / (uint64_t)sysconf(_SC_PAGESIZE);
-	v->major = (unsigned int)strtoul(p + 1, &p, 16);
-	if (*p++ != ':')
-		return false;
-	v->minor = (unsigned int)strtoul(p, &p, 16);
-	v->ino = strtoull(p + 1, &p, 10);
-	return true;
-}
-
-static int snapshot_add(struct maps_snapshot *s, const struct vma *v)
-{
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct vma *nv = realloc(s->v, cap * sizeof(*nv));
+		struct mmt_procfs_vma *nv = realloc(s->v, cap * sizeof(*nv));
 
 		if (!nv)
 			return -ENOMEM;
@@ -99,50 +74,26 @@ static int snapshot_add(struct maps_snapshot *s, const struct vma *v)
 }
 
 /*
- * When the task now at @pid started, on CLOCK_MONOTONIC: /proc/PID/stat's
- * starttime counts clock ticks of CLOCK_BOOTTIME. Return: 0 or -errno.
+ * When the task now at @pid started: @raw as stat has it (clock ticks), @mono
+ * on the trace clock. Return: 0 or -errno (-ESRCH: gone).
  */
 static int start_time(pid_t pid, uint64_t *mono, unsigned long long *raw)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ticks;
-	struct timespec boot, now;
-	ssize_t n;
-	int fd, i;
+	struct mmt_procfs_stat st;
+	int r = mmt_procfs_stat(pid, &st);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* Field 22; the name (field 2) may hold spaces and ')', so count from its end. */
-	for (i = 3; p && i <= 22; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return -EPROTO;
-	*raw = ticks;
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	*mono = ticks * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK)) -
-		(((uint64_t)boot.tv_sec - (uint64_t)now.tv_sec) * 1000000000ULL +
-		 (uint64_t)boot.tv_nsec - (uint64_t)now.tv_nsec);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	*raw = st.start_time;
+	*mono = mmt_procfs_start_mono(st.start_time);
 	return 0;
 }
 
 static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 {
-	char path[64], *line = NULL;
 	unsigned long long ticks, again;
 	uint64_t mono;
-	size_t size = 0;
-	struct vma v;
-	int r = 0;
-	FILE *f;
+	int r;
 
 	s->pid = pid;
 	s->n = 0;
@@ -152,17 +103,11 @@ static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 		s->pid = 0;
 		return r;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f) {
+	r = mmt_procfs_maps(pid, snapshot_add, s);
+	if (r == -ENOENT) {
 		s->pid = 0;
-		return errno == ENOENT ? -ESRCH : -errno;
+		return -ESRCH;
 	}
-	while (getline(&line, &size, f) > 0 && !r)
-		if (parse_maps_line(line, &v))
-			r = snapshot_add(s, &v);
-	free(line);
-	fclose(f);
 	/* The pid was reused while maps was read: these maps are nobody's we know. */
 	if (!r && (start_time(pid, &mono, &again) < 0 || again != ticks))
 		r = -ESRCH;
@@ -186,7 +131,7 @@ static bool snapshot_find(const struct maps_snapshot *s, uint64_t addr, struct v
 			uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 			size_t i = mid;
 
-			*out = s->v[mid];
+			out->m = s->v[mid];
 			while (i + 1 < s->n && same_file_next(&s->v[i], &s->v[i + 1], page))
 				i++;
 			out->run_end = s->v[i].end;
@@ -255,17 +200,6 @@ static int find_vma(pid_t pid, uint64_t addr, uint64_t ts, struct vma *v)
 	return snapshot_find(s, addr, v) ? 0 : -ENOENT;
 }
 
-static char *readlink_alloc(const char *link)
-{
-	char buf[PATH_MAX + 32];
-	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	return strdup(buf);
-}
-
 static void set_id(struct mmt_map_info *mi, const struct stat *st)
 {
 	mi->have_id = true;
@@ -278,27 +212,10 @@ static void set_id(struct mmt_map_info *mi, const struct stat *st)
 /* Open flags of @fd, but only while @fd still is the mapped file. */
 static void fd_flags(pid_t tid, int64_t fd, struct mmt_map_info *mi)
 {
-	char path[64], line[128];
-	struct stat st;
-	FILE *f;
+	struct mmt_file_id want = { .dev = mi->dev, .ino = mi->ino };
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%" PRId64, (int)tid, fd);
-	if (stat(path, &st) < 0 || st.st_dev != mi->dev || st.st_ino != mi->ino)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%" PRId64, (int)tid, fd);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned int flags;
-
-		if (sscanf(line, "flags: %o", &flags) == 1) {
-			mi->f_flags = flags;
-			mi->have_fflags = true;
-			break;
-		}
-	}
-	fclose(f);
+	if (mmt_procfs_fd_flags(tid, fd, &want, &mi->f_flags) == 0)
+		mi->have_fflags = true;
 }
 
 static void set_gone(struct mmt_map_info *mi, int err)
@@ -317,6 +234,12 @@ static void set_gone(struct mmt_map_info *mi, int err)
 	}
 }
 
+/* A VMA without a file: anonymous memory, a heap, a stack. */
+static bool is_anon(const struct vma *v)
+{
+	return !v->m.ino && !v->m.major && !v->m.minor;
+}
+
 /*
  * Whether @v can be the mapping @q describes, not a later one at the same
  * place: the file offset at the address must be the one mapped, and the
@@ -329,9 +252,9 @@ static bool vma_matches(const struct vma *v, const struct mmt_map_query *q)
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t end = q->addr + ((q->len + page - 1) & ~(page - 1));
 
-	if (!v->ino && !v->major && !v->minor)
-		return true;	/* anonymous: nothing to compare */
-	return v->pgoff + (q->addr - v->start) / page == q->pgoff && v->run_end >= end;
+	if (is_anon(v))
+		return true;	/* nothing to compare */
+	return v->m.pgoff + (q->addr - v->m.start) / page == q->pgoff && v->run_end >= end;
 }
 
 static const char *file_type(mode_t mode)
@@ -347,11 +270,12 @@ static const char *file_type(mode_t mode)
 }
 
 /*
- * Opens the object behind @link for hashing: only a regular file (opening a
- * device can have effects: a tape rewinds), and only if what was opened is
+ * Opens the object @v maps in @pid for hashing: only a regular file (opening
+ * a device can have effects: a tape rewinds), and only if what was opened is
  * still the object @st describes.
  */
-static void open_mapped(const char *link, const struct stat *st, struct mmt_map_info *mi)
+static void open_mapped(pid_t pid, const struct vma *v, const struct stat *st,
+			struct mmt_map_info *mi)
 {
 	struct stat fst;
 	int fd;
@@ -362,12 +286,12 @@ static void open_mapped(const char *link, const struct stat *st, struct mmt_map_
 		return;
 	}
 	/* O_NOATIME: reading for a hash is not an access the owner made. */
-	fd = open(link, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(link, O_RDONLY | O_CLOEXEC);
+	fd = mmt_procfs_map_file_open(pid, v->m.start, v->m.end, O_RDONLY | O_NOATIME);
+	if (fd == -EPERM)
+		fd = mmt_procfs_map_file_open(pid, v->m.start, v->m.end, O_RDONLY);
 	if (fd < 0) {
 		snprintf(mi->open_error, sizeof(mi->open_error), "cannot open the mapped file: %s",
-			 strerror(errno));
+			 strerror(-fd));
 		return;
 	}
 	if (fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
@@ -379,16 +303,13 @@ static void open_mapped(const char *link, const struct stat *st, struct mmt_map_
 	mi->fd = fd;
 }
 
-/*
- * The link count and the filesystem of the object: statfs on the magic link
- * is that of the mount the process mapped it from, so a noexec or tmpfs
- * mount is the one it really is, in any mount namespace.
- */
-static void fs_info(const char *link, const struct stat *st, struct mmt_map_info *mi)
+/* The link count and the filesystem of the object (see mmt_procfs_map_file_statfs()). */
+static void fs_info(pid_t pid, const struct vma *v, const struct stat *st,
+		    struct mmt_map_info *mi)
 {
 	struct statfs sfs;
 
-	if (statfs(link, &sfs) < 0)
+	if (mmt_procfs_map_file_statfs(pid, v->m.start, v->m.end, &sfs) < 0)
 		return;
 	mi->nlink = st->st_nlink;
 	mi->fs_type = (uint64_t)sfs.f_type;
@@ -400,26 +321,22 @@ static void fs_info(const char *link, const struct stat *st, struct mmt_map_info
 static int follow_map_file(pid_t pid, const struct vma *v, const struct mmt_map_query *q,
 			   struct mmt_map_info *mi)
 {
-	char link[96];
+	char link[MMT_PROCFS_MAP_FILE_NAME_MAX];
 	struct stat st;
+	int r;
 
-	snprintf(link, sizeof(link), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid,
-		 v->start, v->end);
-	mi->path = readlink_alloc(link);
-	if (!mi->path || stat(link, &st) < 0) {
-		int err = -errno;
-
-		free(mi->path);
-		mi->path = NULL;
+	r = mmt_procfs_map_file(pid, v->m.start, v->m.end, &mi->path, &st);
+	if (r < 0) {
+		mmt_procfs_map_file_name(pid, v->m.start, v->m.end, link, sizeof(link));
 		snprintf(mi->error, sizeof(mi->error), "cannot follow %s: %s", link,
-			 strerror(-err));
-		return err;
+			 strerror(-r));
+		return r;
 	}
 	set_id(mi, &st);
 	if (q->fs)
-		fs_info(link, &st, mi);
+		fs_info(pid, v, &st, mi);
 	if (q->open)
-		open_mapped(link, &st, mi);
+		open_mapped(pid, v, &st, mi);
 	return 0;
 }
 
@@ -472,16 +389,18 @@ static int check_link_fresh(const struct mmt_map_query *q, struct vma *v,
 	struct vma now;
 	pid_t pid;
 
-	if (!v->ino || mi->ino == v->ino)
+	if (!v->m.ino || mi->ino == v->m.ino)
 		return 0;
-	if (locate(q, true, &pid, &now) < 0 || now.start != v->start || now.end != v->end)
+	if (locate(q, true, &pid, &now) < 0 || now.m.start != v->m.start ||
+	    now.m.end != v->m.end)
 		return set_replaced(mi);
 	*v = now;
 	return 0;
 }
 
-int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
+int mmt_mapfile_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 {
+	struct mmt_file_id got;
 	struct vma v = { 0 };
 	pid_t pid;
 	int r;
@@ -494,12 +413,12 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 		return r;
 	}
 	/* An mprotect()ed range may be anonymous memory: that is the answer. */
-	if (q->range && !v.ino && !v.major && !v.minor) {
+	if (q->range && is_anon(&v)) {
 		mi->anon = true;
 		return 0;
 	}
 	/* Only file mappings are looked up: an anonymous VMA there came later. */
-	if (!v.ino && !v.major && !v.minor) {
+	if (is_anon(&v)) {
 		snprintf(mi->error, sizeof(mi->error),
 			 "mapping replaced or changed before it could be resolved");
 		return -ENOENT;
@@ -519,7 +438,7 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 			return r;
 		}
 		mi->error[0] = '\0';
-		if (q->range && !v.ino && !v.major && !v.minor) {
+		if (q->range && is_anon(&v)) {
 			mi->anon = true;
 			return 0;
 		}
@@ -534,15 +453,15 @@ int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	 * Another mapping at the same address since the event? Its file offset
 	 * gives it away; with the kprobe backend, so does the kernel's inode.
 	 */
-	if ((!q->range && !vma_matches(&v, q)) ||
-	    (q->want && (q->want->dev != mi->dev || q->want->ino != mi->ino)))
+	got = (struct mmt_file_id){ .dev = mi->dev, .ino = mi->ino };
+	if ((!q->range && !vma_matches(&v, q)) || (q->want && !mmt_file_id_same(q->want, &got)))
 		return set_replaced(mi);
 	if (q->fd >= 0)
 		fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, mi);
 	return 0;
 }
 
-int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot)
+int mmt_mapfile_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot)
 {
 	struct vma v;
 	int i;
@@ -552,74 +471,22 @@ int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *pr
 			continue;
 		if (!snapshot_find(&snapshots[i], addr, &v))
 			return -ENOENT;
-		*prot = v.prot;
+		*prot = v.m.prot;
 		return 0;
 	}
 	return -ENOENT;
 }
 
-void mmt_proc_forget(pid_t pid)
+void mmt_mapfile_forget(pid_t pid)
 {
 	snapshot_drop(pid);
 }
 
-void mmt_proc_map_info_release(struct mmt_map_info *mi)
+void mmt_mapfile_release(struct mmt_map_info *mi)
 {
 	free(mi->path);
 	mi->path = NULL;
 	if (mi->fd >= 0)
 		close(mi->fd);
 	mi->fd = -1;
-}
-
-int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16], struct mmt_proc_ids *ids)
-{
-	unsigned int uid, euid;
-	char path[64], buf[512];
-	const char *open_paren, *close_paren;
-	ssize_t n;
-	size_t len;
-	int fd, r = 0;
-	FILE *f;
-
-	*tgid = 0;
-	comm[0] = '\0';
-	ids->have_uid = false;
-	/* stat, not status: status escapes the name, stat has the raw bytes. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	r = n < 0 ? -errno : 0;
-	close(fd);
-	if (r < 0)
-		return r;
-	buf[n] = '\0';
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (open_paren && close_paren > open_paren) {
-		len = (size_t)(close_paren - open_paren - 1);
-		if (len > 15)
-			len = 15;
-		memcpy(comm, open_paren + 1, len);
-		comm[len] = '\0';
-	}
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	/* Tgid comes before Uid: stop at Uid. */
-	while (fgets(buf, sizeof(buf), f)) {
-		if (sscanf(buf, "Tgid: %d", tgid) == 1)
-			continue;
-		if (sscanf(buf, "Uid: %u %u", &uid, &euid) == 2) {
-			ids->uid = (uid_t)uid;
-			ids->euid = (uid_t)euid;
-			ids->have_uid = true;
-			break;
-		}
-	}
-	fclose(f);
-	return 0;
 }

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * /proc resolution of a mapping: which file backs it, and the thread's
- * process id and name. Everything here is read after the event, so a
- * process that is already gone yields an error string, never a guess.
+ * mapfile - find the file a mapping maps: the VMA an event made, in a
+ * snapshot of /proc/PID/maps, and the object behind it, through
+ * /proc/PID/map_files (all read by procfs.c). Everything here is read after
+ * the event, so a process that is already gone yields an error string,
+ * never a guess.
  */
-#ifndef MMT_PROC_H
-#define MMT_PROC_H
+#ifndef MMT_MAPFILE_H
+#define MMT_MAPFILE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A file's identity as the kernel saw it at the mapping (kprobe backend). */
-struct mmt_file_id {
-	uint64_t dev, ino;
-};
+#include "fileio.h"
 
 struct mmt_map_info {
 	char *path;		/* raw bytes as the kernel prints them; NULL: anonymous or unknown */
@@ -42,7 +41,7 @@ struct mmt_map_query {
 	uint64_t pgoff;		/* the file offset it mapped, in pages */
 	uint64_t ts;		/* the return's time (CLOCK_MONOTONIC ns) */
 	int64_t fd;		/* the fd argument, or -1: for the open flags */
-	const struct mmt_file_id *want;	/* the kernel's identity of the file, or NULL */
+	const struct mmt_file_id *want;	/* the kernel's dev and ino of the file, or NULL */
 	bool open;		/* also open the mapped object for reading (hashing) */
 	bool fs;		/* also learn the file's link count and filesystem (alerts) */
 	bool range;		/* an mprotect()ed range, not a mapping just made: any file
@@ -50,9 +49,9 @@ struct mmt_map_query {
 };
 
 /**
- * mmt_proc_resolve() - find the file behind a mapping just made
+ * mmt_mapfile_resolve() - find the file behind a mapping just made
  * @q: the mapping
- * @mi: result; release with mmt_proc_map_info_release()
+ * @mi: result; release with mmt_mapfile_release()
  *
  * Looks the address up in /proc/PID/maps (a snapshot younger than @q->ts)
  * and follows /proc/PID/map_files/START-END: the object really mapped, even
@@ -64,43 +63,27 @@ struct mmt_map_query {
  * @mi->error says what could not be resolved.
  * Return: 0 if resolved (or anonymous), -errno if not.
  */
-int mmt_proc_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi);
+int mmt_mapfile_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi);
 
 /**
- * mmt_proc_prot_before() - the protection of an address in a snapshot older than @ts
+ * mmt_mapfile_prot_before() - the protection of an address in a snapshot older than @ts
  * @pid: the process
  * @addr: the address
  * @ts: CLOCK_MONOTONIC ns: only a snapshot of /proc/PID/maps taken before this counts
  * @prot: set to the PROT_* bits the VMA had then
  *
- * Reads nothing: only a snapshot that mmt_proc_resolve() already took answers.
+ * Reads nothing: only a snapshot that mmt_mapfile_resolve() already took answers.
  * Return: 0, or -ENOENT if no such snapshot holds @addr.
  */
-int mmt_proc_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot);
+int mmt_mapfile_prot_before(pid_t pid, uint64_t addr, uint64_t ts, unsigned int *prot);
 
 /**
- * mmt_proc_forget() - drop the maps snapshot of @pid (it called execve: a new address space)
+ * mmt_mapfile_forget() - drop the maps snapshot of @pid (it called execve: a new address space)
  * @pid: the process
  */
-void mmt_proc_forget(pid_t pid);
+void mmt_mapfile_forget(pid_t pid);
 
-/** mmt_proc_map_info_release() - free what mmt_proc_resolve() allocated; closes fd if >= 0. */
-void mmt_proc_map_info_release(struct mmt_map_info *mi);
+/** mmt_mapfile_release() - free what mmt_mapfile_resolve() allocated; closes fd if >= 0. */
+void mmt_mapfile_release(struct mmt_map_info *mi);
 
-/* A thread's credentials, as /proc/TID/status has them. */
-struct mmt_proc_ids {
-	bool have_uid;
-	uid_t uid, euid;	/* real and effective */
-};
-
-/**
- * mmt_proc_thread() - the process id, name and user of a thread
- * @tid: thread id
- * @tgid: set to the thread group id, or 0 if unknown
- * @comm: 16 bytes, set to the thread's name (raw bytes), or "" if unknown
- * @ids: set to its uids; have_uid false if unknown
- * Return: 0, or -errno (-ENOENT: the thread is gone).
- */
-int mmt_proc_thread(pid_t tid, pid_t *tgid, char comm[16], struct mmt_proc_ids *ids);
-
-#endif /* MMT_PROC_H */
+#endif /* MMT_MAPFILE_H */

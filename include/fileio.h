@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Files in general: reading one whole, and telling one file (and one version
+ * of its content) from another.
+ */
+#ifndef MMT_FILEIO_H
+#define MMT_FILEIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/stat.h>
+
+/**
+ * struct mmt_file_id - which file, and which version of its content
+ * @dev: device of its filesystem (st_dev)
+ * @ino: its inode number: @dev and @ino name the object, whatever its name
+ * @size: st_size: with @mtime and @ctime, the version of its content (any
+ *	write or truncate changes one of them); 0 when only the object is known,
+ *	as in the kernel's identity of a mapped file
+ * @mtime: st_mtim
+ * @ctime: st_ctim
+ *
+ * Where a file comes from (a mapping checked against the kernel's inode)
+ * only @dev and @ino are compared, with mmt_file_id_same(); where its
+ * content counts (a cached hash), all of them, with mmt_file_id_equal().
+ */
+struct mmt_file_id {
+	uint64_t dev, ino;
+	int64_t size;
+	struct timespec mtime;
+	struct timespec ctime;
+};
+
+/**
+ * mmt_file_id_from_stat() - the identity and version of the file @st describes
+ * @id: set; zeroed first, so padding never tells two equal identities apart
+ * @st: from stat() or fstat()
+ */
+void mmt_file_id_from_stat(struct mmt_file_id *id, const struct stat *st);
+
+/**
+ * mmt_file_id_same() - whether @a and @b name the same object
+ * Return: true if dev and ino are equal, whatever the versions.
+ */
+bool mmt_file_id_same(const struct mmt_file_id *a, const struct mmt_file_id *b);
+
+/**
+ * mmt_file_id_equal() - whether @a and @b are the same version of the same object
+ * Return: true if every field is equal.
+ */
+bool mmt_file_id_equal(const struct mmt_file_id *a, const struct mmt_file_id *b);
+
+/**
+ * mmt_read_file() - read a whole file of unknown size
+ * @path: the file
+ * @cap: most bytes kept; SIZE_MAX for no limit
+ * @out: set to the contents, NUL-terminated (the file may hold NULs too); the
+ *	caller frees it with free()
+ * @len: set to the bytes read, the terminating NUL not counted
+ * @truncated: set to whether the file had more than @cap bytes; may be NULL
+ *
+ * Reads to EOF, never trusting st_size: /proc files say 0 and sysfs's may be
+ * a guess. A read interrupted by a signal is retried.
+ * Return: 0, or -errno (-ENOMEM); on error @out and @len are untouched.
+ */
+int mmt_read_file(const char *path, size_t cap, char **out, size_t *len, bool *truncated);
+
+#endif /* MMT_FILEIO_H */
