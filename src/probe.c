@@ -134,19 +134,24 @@ static int lock_take(const char *path)
 
 /*
  * A stale run: its lock file can be locked by us (its owner is dead), or it
- * has no lock file and its pid is not a live mmaptrace.
+ * has no lock file and its pid is not a live mmaptrace. The lock stays held
+ * in *@lock_fd (or -1: no lock file) until the caller has removed what the
+ * run left, so that two runs starting at once do not both remove it.
  */
-static bool run_is_stale(long pid, const char *lock_path)
+static bool run_is_stale(long pid, const char *lock_path, int *lock_fd)
 {
 	int fd = open(lock_path, O_RDWR | O_CLOEXEC);
 	struct mmt_procfs_stat st;
 	int r;
 
+	*lock_fd = -1;
 	if (fd >= 0) {
-		bool stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
-
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*lock_fd = fd;
+			return true;
+		}
 		close(fd);
-		return stale;
+		return false;
 	}
 	if (pid <= 0 || pid > INT_MAX)
 		return false;
@@ -154,6 +159,14 @@ static bool run_is_stale(long pid, const char *lock_path)
 	if (r < 0)
 		return r == -ENOENT || r == -ESRCH;
 	return strncmp(st.comm, "mmaptrace", 9) != 0;
+}
+
+/* The lock of a stale run, once what it left is removed. */
+static void release_stale(const char *lock_path, int lock_fd)
+{
+	unlink(lock_path);
+	if (lock_fd >= 0)
+		close(lock_fd);
 }
 
 static int remove_instance(const char *name)
@@ -174,7 +187,7 @@ static int remove_instance(const char *name)
 static int sweep_kprobes(void)
 {
 	char lock_path[300], **groups, **g;
-	int removed = 0, r;
+	int removed = 0, r, lock_fd;
 	long pid;
 
 	r = mmt_kprobe_list_groups(MMT_GROUP_PREFIX, &groups);
@@ -186,12 +199,15 @@ static int sweep_kprobes(void)
 		pid = strtol(*g + strlen(MMT_GROUP_PREFIX), NULL, 10);
 		snprintf(lock_path, sizeof(lock_path), MMT_LOCK_DIR "/" MMT_INSTANCE_PREFIX "%ld.lock",
 			 pid);
-		if (pid <= 0 || !run_is_stale(pid, lock_path))
+		if (pid <= 0 || !run_is_stale(pid, lock_path, &lock_fd))
 			continue;
 		r = mmt_kprobe_remove_group(*g);
-		if (r < 0)
+		if (r < 0) {
+			if (lock_fd >= 0)
+				close(lock_fd);
 			continue;
-		unlink(lock_path);
+		}
+		release_stale(lock_path, lock_fd);
 		mmt_error("removed %d kprobe(s) of group %s left by an earlier run that did not "
 			  "exit cleanly", r, *g);
 		removed++;
@@ -204,7 +220,7 @@ int mmt_probe_sweep_stale(void)
 {
 	char lock_path[300];
 	struct dirent *de;
-	int removed = 0;
+	int removed = 0, lock_fd, r;
 	DIR *dir;
 
 	dir = opendir(TRACEFS_DIR "/instances");
@@ -215,13 +231,18 @@ int mmt_probe_sweep_stale(void)
 			continue;
 		snprintf(lock_path, sizeof(lock_path), MMT_LOCK_DIR "/%s.lock", de->d_name);
 		if (!run_is_stale(strtol(de->d_name + strlen(MMT_INSTANCE_PREFIX), NULL, 10),
-				  lock_path))
+				  lock_path, &lock_fd))
 			continue;
-		if (remove_instance(de->d_name) < 0) {
-			mmt_perror(-errno, "cannot remove stale instance %s", de->d_name);
+		r = remove_instance(de->d_name);
+		/* ENOENT: another run starting at this moment removed it first. */
+		if (r < 0) {
+			if (lock_fd >= 0)
+				close(lock_fd);
+			if (r != -ENOENT)
+				mmt_perror(r, "cannot remove stale instance %s", de->d_name);
 			continue;
 		}
-		unlink(lock_path);
+		release_stale(lock_path, lock_fd);
 		mmt_error("removed instance %s left by an earlier run that did not exit cleanly",
 			  de->d_name);
 		removed++;
