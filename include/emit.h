@@ -98,6 +98,7 @@ enum mmt_lost_cause {
 	MMT_LOST_RING = 0,		/* per-CPU buffer full (@cpu says which) */
 	MMT_LOST_KPROBE,		/* do_mmap entries missed */
 	MMT_LOST_KRETPROBE,		/* do_mmap returns missed (out of instances) */
+	MMT_LOST_PERF,			/* the kernel's mapping records: a perf ring full (@cpu) */
 };
 
 /* The emitter: where lines go */

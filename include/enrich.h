@@ -66,6 +66,17 @@ void mmt_enrich_set_backend(struct mmt_enrich *e, const char *name, bool kernel_
  */
 int mmt_enrich_deliver(const struct mmt_event *ev, void *ctx);
 
+/**
+ * mmt_enrich_set_scope() - whose mappings made by the kernel itself (the ELF
+ *	loader's, known only from its own records) become records
+ * @all: every process's (-a); else those mmt_enrich_watch() names
+ * @follow: and the processes they create later (-f)
+ */
+void mmt_enrich_set_scope(struct mmt_enrich *e, bool all, bool follow);
+
+/** mmt_enrich_watch() - a traced process (CMD, a -p PID). Return: 0 or -ENOMEM. */
+int mmt_enrich_watch(struct mmt_enrich *e, pid_t tgid);
+
 /** mmt_enrich_next_batch() - a new drain starts (Kunai's info.event.batch). */
 void mmt_enrich_next_batch(struct mmt_enrich *e);
 

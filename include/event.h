@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 /* What an event is for the pairing; set by the probe module per event id. */
@@ -24,6 +25,9 @@ enum mmt_event_role {
 	MMT_ROLE_TASK_RENAME,	/* task_rename: prctl(PR_SET_NAME) or a write to comm */
 	MMT_ROLE_MPROT_ENTER,	/* sys_enter_(pkey_)mprotect or mprotect_fixup kprobe */
 	MMT_ROLE_MPROT_EXIT,	/* sys_exit_(pkey_)mprotect or mprotect_fixup kretprobe */
+	MMT_ROLE_KMAP,		/* perf's PERF_RECORD_MMAP2: the kernel's own record of a new
+				   mapping, made inside the call (or the ELF loader, or an
+				   mprotect that made a range executable) */
 };
 
 /* Bits of mmt_event.have: which optional fields the backend delivered. */
@@ -37,6 +41,8 @@ enum {
 	MMT_HAVE_VM_FLAGS	= 1u << 6,
 	MMT_HAVE_COMM		= 1u << 7,
 	MMT_HAVE_PREV_PROT	= 1u << 8,	/* mprotect_fixup: the VMA's protection before */
+	MMT_HAVE_PATH		= 1u << 9,	/* KMAP: the kernel's d_path of the file */
+	MMT_HAVE_INO_GEN	= 1u << 10,	/* KMAP: the inode's generation */
 };
 
 /* One decoded event, as the ring reader hands it on (entry or return). */
@@ -58,6 +64,10 @@ struct mmt_event {
 	pid_t child;		/* task_newtask: the new task's id */
 	uint64_t clone_flags;
 	char comm[16];		/* task_newtask: the new task's name; task_rename: the new name */
+	/* KMAP: the process, the file's name (owned by the source's queue), its generation */
+	pid_t tgid;
+	const char *path;
+	uint64_t ino_gen;
 };
 
 /*
@@ -69,7 +79,18 @@ struct mmt_mapping {
 	uint64_t ts_exit;
 	int64_t ret;		/* address or -errno */
 	pid_t tid;
+	bool kernel_made;	/* no traced call: made of the kernel's record alone */
+	bool have_kmap;		/* kmap is the kernel's record of this call's mapping */
+	struct mmt_event kmap;	/* its path is the mapping's: mmt_mapping_release() */
 };
+
+/** mmt_mapping_release() - free what the mapping owns (the kernel's path). */
+static inline void mmt_mapping_release(struct mmt_mapping *m)
+{
+	free((char *)m->kmap.path);
+	m->kmap.path = NULL;
+	m->have_kmap = false;
+}
 
 /* Largest errno the kernel returns in place of an address (MAX_ERRNO). */
 #define MMT_MAX_ERRNO	4095

@@ -132,8 +132,9 @@ const char *mmt_probe_backend_name(const struct mmt_probe *probe);
 /**
  * mmt_probe_describe() - say on standard error which backend is in use and,
  *	for the tracepoint backend, why and what it does not see (not with -q)
+ * @kernel_records: the perf source runs beside it
  */
-void mmt_probe_describe(const struct mmt_probe *probe);
+void mmt_probe_describe(const struct mmt_probe *probe, bool kernel_records);
 
 /**
  * mmt_probe_mprotect_prev() - whether mprotect events carry the previous protection

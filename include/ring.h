@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "evq.h"
 #include "probe.h"
 
 struct tracefs_instance;
@@ -28,11 +29,22 @@ struct mmt_ring_stats {
 	uint64_t unread;	/* events in the buffers at the last stats read */
 };
 
-/**
- * mmt_ring_deliver_fn - called for each event in timestamp order
- * Return: 0 to go on, -errno to stop the drain with that error.
+/*
+ * Another source of events, merged with the tracefs buffers by timestamp
+ * (the perf rings: the kernel's own record of a mapping comes from inside
+ * the call, between its entry and its return).
  */
-typedef int (*mmt_ring_deliver_fn)(const struct mmt_event *ev, void *ctx);
+struct mmt_ring_source {
+	/*
+	 * Queue what the source has; *@horizon: every event older than it is
+	 * queued now (events newer than the horizon are held for the next read).
+	 * Return: 0 or -errno.
+	 */
+	int (*read)(void *ctx, uint64_t *horizon);
+	struct mmt_evq *const *q;	/* its queues, each in timestamp order */
+	int nq;
+	void *ctx;
+};
 
 /**
  * mmt_ring_open() - open every CPU's raw buffer of @inst, non-blocking
@@ -68,6 +80,13 @@ int mmt_ring_ncpus(const struct mmt_ring *ring);
  * Return: events delivered, or -errno (a read error or @fn's error).
  */
 int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx);
+
+/**
+ * mmt_ring_attach() - merge @src's queues with the buffers' from the next drain on
+ * @src: copied; its queues must outlive the ring
+ * Return: 0 or -ENOMEM.
+ */
+int mmt_ring_attach(struct mmt_ring *ring, const struct mmt_ring_source *src);
 
 /** mmt_ring_held() - true if events are held back for the next drain. */
 bool mmt_ring_held(const struct mmt_ring *ring);

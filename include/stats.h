@@ -14,6 +14,7 @@
 struct mmt_assemble;
 struct mmt_emit;
 struct mmt_enrich;
+struct mmt_perf;
 struct mmt_probe;
 struct mmt_ring;
 struct mmt_stats_run;
@@ -22,6 +23,7 @@ struct mmt_stats_run;
 struct mmt_stats_sources {
 	struct mmt_ring *ring;
 	struct mmt_probe *probe;
+	struct mmt_perf *perf;		/* NULL: no perf source */
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;		/* the records written */
 	struct mmt_assemble *assemble;	/* where lost and stats records go; what waits */

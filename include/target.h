@@ -45,6 +45,9 @@ int mmt_target_scope(struct mmt_target *t, struct mmt_probe *probe, const sigset
  */
 int mmt_target_release(struct mmt_target *t);
 
+/** mmt_target_child() - CMD's pid once started; 0 with -p or -a. */
+pid_t mmt_target_child(const struct mmt_target *t);
+
 /** mmt_target_pollfds() - the pidfds of -p to poll into @fds. Return: their count. */
 int mmt_target_pollfds(const struct mmt_target *t, struct pollfd *fds);
 

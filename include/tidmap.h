@@ -20,6 +20,12 @@ struct mmt_tidmap;
  */
 struct mmt_tidmap *mmt_tidmap_new(size_t value_size);
 
+/**
+ * mmt_tidmap_set_release() - @release frees what a value owns (not the value)
+ *	whenever an entry goes: mmt_tidmap_del(), a sweep, mmt_tidmap_free()
+ */
+void mmt_tidmap_set_release(struct mmt_tidmap *map, void (*release)(void *value));
+
 /** mmt_tidmap_free() - free the map; NULL is fine. */
 void mmt_tidmap_free(struct mmt_tidmap *map);
 

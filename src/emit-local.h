@@ -52,6 +52,7 @@ static inline const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
 	switch (cause) {
 	case MMT_LOST_KPROBE: return "kprobe_missed";
 	case MMT_LOST_KRETPROBE: return "kretprobe_missed";
+	case MMT_LOST_PERF: return "perf_ring";
 	default: return "ring_buffer";
 	}
 }

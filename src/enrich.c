@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "alert.h"
 #include "assemble.h"
@@ -18,11 +20,13 @@
 #include "error.h"
 #include "hashcache.h"
 #include "host.h"
+#include "identity.h"
 #include "options.h"
 #include "mapfile.h"
 #include "pair.h"
 #include "protmap.h"
 #include "thread.h"
+#include "tidmap.h"
 
 #define HASH_CACHE_ENTRIES	4096
 #define TASK_CACHE_ENTRIES	4096
@@ -39,6 +43,9 @@ struct mmt_enrich {
 	uint64_t batch;		/* drains so far: Kunai's info.event.batch */
 	uint64_t filtered;	/* mappings dropped by --comm, --uid, --exclude-path */
 	struct mmt_protmap *protmap;	/* -e mprotect_exec: protections the calls set */
+	/* Whose kernel-made mappings are records: every process's, or these. */
+	bool all, follow;
+	struct mmt_tidmap *watched;	/* thread group ids; values unused */
 	bool track_prot;	/* the kernel does not give an mprotect's previous protection */
 	struct {		/* exe_deleted of the last process asked, in drain @batch */
 		pid_t tgid;
@@ -159,7 +166,7 @@ static void record_init(const struct mmt_enrich *t, const struct mmt_mapping *m,
 			const struct mmt_thread *th, const struct mmt_map_info *mi,
 			struct mmt_record *rec)
 {
-	rec->backend = t->backend;
+	rec->backend = m->kernel_made ? "perf" : t->backend;
 	rec->utc_ns = (uint64_t)((int64_t)m->enter.ts + t->mono_to_utc);
 	rec->pid = th->tgid;
 	rec->tid = m->tid;
@@ -169,7 +176,76 @@ static void record_init(const struct mmt_enrich *t, const struct mmt_mapping *m,
 	rec->error = mi->error;
 }
 
-static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
+/*
+ * Whether the kernel's record is of this call's mapping: the VMA it names
+ * holds the range the call returned, at the same file offset (a new VMA
+ * merged into its neighbour is named whole).
+ */
+static bool kmap_fits(const struct mmt_mapping *m)
+{
+	const struct mmt_event *k = &m->kmap;
+	uint64_t addr = (uint64_t)m->ret, page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	if (!m->have_kmap || m->kernel_made)
+		return m->have_kmap;
+	if (mmt_mapping_failed(m) || addr < k->addr || addr + m->enter.len > k->addr + k->len)
+		return false;
+	return (m->enter.flags & MAP_ANONYMOUS) || !k->ino ||
+	       k->pgoff + (addr - k->addr) / page == m->enter.pgoff;
+}
+
+/*
+ * The kernel named the file at the call, by d_path in its own root: that
+ * path and that inode stand, whatever /proc shows later. When /proc could
+ * not show the mapping (the process or the mapping is gone), the file is
+ * opened by that path here, and used only if it is the same inode.
+ */
+static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt_map_info *mi)
+{
+	char *path;
+
+	if (!(k->have & MMT_HAVE_PATH) || !k->ino)
+		return;
+	path = strdup(k->path);
+	if (!path)
+		return;
+	free(mi->path);
+	mi->path = path;
+	/*
+	 * /proc showed the very inode: what it learnt of it (fd, flags,
+	 * filesystem) stands; only an open it could not finish (the process
+	 * exited meanwhile) is tried again by the path.
+	 */
+	if (mi->have_id && mi->dev == k->dev && mi->ino == k->ino) {
+		char was[sizeof(mi->open_error)];
+
+		if (!open || mi->fd >= 0)
+			return;
+		memcpy(was, mi->open_error, sizeof(was));
+		if (mmt_identity_open(k->path, k->dev, k->ino, true, false, mi) == 0 && mi->fd >= 0)
+			mi->open_error[0] = '\0';
+		else
+			memcpy(mi->open_error, was, sizeof(was));
+		return;
+	}
+	mi->error[0] = '\0';
+	mi->open_error[0] = '\0';
+	if (mi->fd >= 0) {
+		close(mi->fd);
+		mi->fd = -1;
+	}
+	mi->have_id = mi->have_fs = false;
+	if (mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi) < 0 && !open)
+		mi->open_error[0] = '\0';
+}
+
+/* With -a every process, else those traced: CMD or -p, and (-f) their children. */
+static bool watched(const struct mmt_enrich *t, pid_t tgid)
+{
+	return t->all || mmt_tidmap_get(t->watched, tgid) != NULL;
+}
+
+static int emit_mapping(struct mmt_enrich *t, struct mmt_mapping *m)
 {
 	struct mmt_map_info mi = { .fd = -1 };
 	struct mmt_exec_info x = { 0 };
@@ -178,6 +254,14 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 	bool exec, ok = !mmt_mapping_failed(m);
 	int r = 0;
 
+	if (!kmap_fits(m))
+		mmt_mapping_release(m);
+	/* The kernel's identity of the file, where the probes did not fetch it. */
+	if (m->have_kmap && m->kmap.ino && !(m->enter.have & MMT_HAVE_INO)) {
+		m->enter.ino = m->kmap.ino;
+		m->enter.dev = m->kmap.dev;
+		m->enter.have |= MMT_HAVE_INO | MMT_HAVE_DEV;
+	}
 	if (!wanted(t, m, &exec))
 		return 0;
 	exec = exec && (t->f->events & MMT_EV_MMAP_EXEC);
@@ -201,6 +285,8 @@ static int emit_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 		};
 
 		mmt_mapfile_resolve(&q, &mi);
+		if (m->have_kmap)
+			apply_kmap(&m->kmap, exec, q.fs, &mi);
 		if (path_excluded(t->f, mi.path)) {
 			t->filtered++;
 			mmt_mapfile_release(&mi);
@@ -251,7 +337,7 @@ static int64_t prev_prot_of(struct mmt_enrich *t, const struct mmt_event *en, pi
  * memory writable: an mprotect_exec record (Kunai's event 40), with what
  * backs the range, resolved through /proc as for mmap_exec (and hashed).
  */
-static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
+static int emit_mprotect(struct mmt_enrich *t, struct mmt_mapping *m)
 {
 	const struct mmt_event *en = &m->enter;
 	struct mmt_file_id id = { en->dev, en->ino };
@@ -294,6 +380,8 @@ static int emit_mprotect(struct mmt_enrich *t, const struct mmt_mapping *m)
 		};
 
 		mmt_mapfile_resolve(&q, &mi);
+		if (m->have_kmap && !mi.anon)
+			apply_kmap(&m->kmap, true, true, &mi);
 		if (path_excluded(t->f, mi.path)) {
 			t->filtered++;
 			goto out;
@@ -327,6 +415,23 @@ static int track_mapping(struct mmt_enrich *t, const struct mmt_mapping *m)
 			       m->enter.len, (unsigned int)m->enter.prot);
 }
 
+/*
+ * The mappings the kernel made at an exec (the executable and ld.so), known
+ * only from its own records on a backend that does not probe do_mmap.
+ */
+static int exec_mappings(struct mmt_enrich *t, pid_t tid)
+{
+	struct mmt_mapping m;
+	int r = 0;
+
+	while (mmt_pair_take_exec(t->pair, tid, &m) > 0) {
+		if (!r && watched(t, m.kmap.tgid))
+			r = track_mapping(t, &m) ?: emit_mapping(t, &m);
+		mmt_mapping_release(&m);
+	}
+	return r;
+}
+
 /* An exec's new address space: what the stores knew of the old one is void. */
 static void forget_mm(struct mmt_enrich *t, pid_t tid)
 {
@@ -350,7 +455,20 @@ static int task_event(struct mmt_enrich *t, const struct mmt_event *ev)
 		r = mmt_pair_feed(t->pair, ev, &m);
 	else if (ev->role == MMT_ROLE_TASK_EXEC)
 		forget_mm(t, ev->tid);
-	return r < 0 ? r : mmt_threads_event(t->threads, ev);
+	if (r >= 0)
+		r = mmt_threads_event(t->threads, ev);
+	/* The new image's mappings the kernel made: once the table knows of the exec. */
+	if (r >= 0 && ev->role == MMT_ROLE_TASK_EXEC)
+		r = exec_mappings(t, ev->tid);
+	/* -f: a new process of a watched one is watched too. */
+	if (r >= 0 && ev->role == MMT_ROLE_TASK_NEW && t->follow && !t->all &&
+	    !(ev->clone_flags & CLONE_THREAD)) {
+		const struct mmt_thread *th = mmt_threads_get(t->threads, ev->tid);
+
+		if (th && watched(t, th->tgid ? th->tgid : ev->tid))
+			r = mmt_enrich_watch(t, ev->child);
+	}
+	return r;
 }
 
 int mmt_enrich_deliver(const struct mmt_event *ev, void *ctx)
@@ -362,14 +480,18 @@ int mmt_enrich_deliver(const struct mmt_event *ev, void *ctx)
 	switch (ev->role) {
 	case MMT_ROLE_MMAP_ENTER:
 	case MMT_ROLE_MMAP_EXIT:
-		r = mmt_pair_feed(t->pair, ev, &m);
-		if (r > 0)
-			r = track_mapping(t, &m) ?: emit_mapping(t, &m);
-		return r;
+	case MMT_ROLE_KMAP:
 	case MMT_ROLE_MPROT_ENTER:
 	case MMT_ROLE_MPROT_EXIT:
 		r = mmt_pair_feed(t->pair, ev, &m);
-		return r <= 0 ? r : emit_mprotect(t, &m);
+		if (r <= 0)
+			return r;
+		if (m.enter.role == MMT_ROLE_MPROT_ENTER)
+			r = emit_mprotect(t, &m);
+		else
+			r = track_mapping(t, &m) ?: emit_mapping(t, &m);
+		mmt_mapping_release(&m);
+		return r;
 	default:
 		return task_event(t, ev);
 	}
@@ -387,8 +509,9 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 	t->mono_to_utc = mono_to_utc;
 	t->backend = "tracepoint";
 	t->pair = mmt_pair_new();
+	t->watched = mmt_tidmap_new(1);
 	t->threads = mmt_threads_new(TASK_CACHE_ENTRIES);
-	if (!t->pair || !t->threads)
+	if (!t->pair || !t->watched || !t->threads)
 		goto out_nomem;
 	if (mmt_host_read(&t->host) < 0)
 		snprintf(t->host.name, sizeof(t->host.name), "?");
@@ -419,6 +542,17 @@ void mmt_enrich_set_backend(struct mmt_enrich *t, const char *name, bool kernel_
 	t->track_prot = t->protmap && !kernel_prev_prot;
 }
 
+void mmt_enrich_set_scope(struct mmt_enrich *t, bool all, bool follow)
+{
+	t->all = all;
+	t->follow = follow;
+}
+
+int mmt_enrich_watch(struct mmt_enrich *t, pid_t tgid)
+{
+	return mmt_tidmap_put(t->watched, tgid, NULL) ? 0 : -ENOMEM;
+}
+
 void mmt_enrich_next_batch(struct mmt_enrich *t)
 {
 	t->batch++;
@@ -431,6 +565,7 @@ void mmt_enrich_set_window(struct mmt_enrich *t, uint64_t start, uint64_t end)
 
 void mmt_enrich_sweep(struct mmt_enrich *t)
 {
+	mmt_tidmap_sweep(t->watched, mmt_tid_gone);
 	mmt_threads_sweep(t->threads);
 	mmt_pair_sweep(t->pair);
 }
@@ -464,6 +599,7 @@ void mmt_enrich_free(struct mmt_enrich *t)
 	mmt_hasher_free(t->hasher);
 	mmt_protmap_free(t->protmap);
 	mmt_pair_free(t->pair);
+	mmt_tidmap_free(t->watched);
 	mmt_threads_free(t->threads);
 	free(t);
 }

@@ -31,6 +31,7 @@
 #include "enrich.h"
 #include "error.h"
 #include "options.h"
+#include "perf.h"
 #include "probe.h"
 #include "ring.h"
 #include "stats.h"
@@ -40,6 +41,7 @@ struct tracer {
 	struct mmt_options *opt;
 	struct mmt_probe *probe;
 	struct mmt_ring *ring;
+	struct mmt_perf *perf;		/* the kernel's mapping records; NULL: refused */
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;
 	struct mmt_assemble *assemble;	/* in front of emit */
@@ -147,8 +149,8 @@ static bool is_pipe(int fd)
 
 static int main_loop(struct tracer *t)
 {
-	struct pollfd fds[3 + MMT_MAX_PIDS + 1024];
-	int n, ntarget, ncpu, r, wake_fd = mmt_enrich_wake_fd(t->enrich);
+	struct pollfd fds[3 + MMT_MAX_PIDS + 2 * 1024];
+	int n, ntarget, ncpu, nperf, r, wake_fd = mmt_enrich_wake_fd(t->enrich);
 	int out_fd = -1, pipe_fd = -1;
 
 	for (;;) {
@@ -169,7 +171,9 @@ static int main_loop(struct tracer *t)
 		fds[n++] = (struct pollfd){ .fd = pipe_fd };
 		ntarget = mmt_target_pollfds(t->target, fds + n);
 		ncpu = mmt_ring_pollfds(t->ring, fds + n + ntarget);
-		r = poll(fds, (nfds_t)(n + ntarget + ncpu), mmt_ring_held(t->ring) ? 2 : 100);
+		nperf = t->perf ? mmt_perf_pollfds(t->perf, fds + n + ntarget + ncpu) : 0;
+		r = poll(fds, (nfds_t)(n + ntarget + ncpu + nperf),
+			 mmt_ring_held(t->ring) ? 2 : 100);
 		if (r < 0 && errno != EINTR)
 			return mmt_perror(-errno, "poll");
 		if (fds[0].revents && handle_signals(t))
@@ -229,6 +233,46 @@ static int open_output(const struct mmt_options *o, bool *created)
 	return fd;
 }
 
+/* Whose mappings the kernel makes itself (at execve) are theirs to report. */
+static int watch_target(struct tracer *t)
+{
+	pid_t child = mmt_target_child(t->target);
+	int i, r = 0;
+
+	mmt_enrich_set_scope(t->enrich, t->opt->probe.all, t->opt->probe.follow);
+	if (child)
+		r = mmt_enrich_watch(t->enrich, child);
+	for (i = 0; !r && i < t->opt->npids; i++)
+		r = mmt_enrich_watch(t->enrich, t->opt->pids[i]);
+	return r < 0 ? mmt_perror(r, "setup") : 0;
+}
+
+/*
+ * The kernel's own mapping records (perf), for CMD and its children or for
+ * the whole host, merged with the tracefs events by timestamp. A kernel or
+ * a policy that refuses perf events leaves the run as it was without them.
+ */
+static int open_perf(struct tracer *t)
+{
+	struct mmt_perf_opts po = {
+		.pid = mmt_target_child(t->target),
+		.data = (t->opt->filters.events & MMT_EV_DO_MMAP) != 0,
+	};
+	struct mmt_ring_source src;
+	int r;
+
+	t->perf = mmt_perf_open(&po);
+	if (!t->perf) {
+		if (!t->opt->quiet)
+			mmt_perror(-errno, "perf events unavailable: files are named through /proc "
+				   "after the fact, and a process gone by then has none");
+		return 0;
+	}
+	mmt_perf_source(t->perf, &src);
+	r = mmt_ring_attach(t->ring, &src);
+	return r < 0 ? mmt_perror(r, "setup") : 0;
+}
+
 /* The kernel side and the readers, in the order that misses nothing; then the loop. */
 static int trace(struct tracer *t, const sigset_t *oldmask)
 {
@@ -246,18 +290,27 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 	r = mmt_target_scope(t->target, t->probe, oldmask);
 	if (r < 0)
 		return r;
+	r = watch_target(t);
+	if (r < 0)
+		return r;
 	events = mmt_probe_events(t->probe, &nevents);
 	t->ring = mmt_ring_open(mmt_probe_instance(t->probe), events, nevents);
 	if (!t->ring)
 		return mmt_perror(-errno, "cannot open the trace buffers");
+	r = open_perf(t);
+	if (r < 0)
+		return r;
 	src = (struct mmt_stats_sources){
-		.ring = t->ring, .probe = t->probe, .enrich = t->enrich, .emit = t->emit,
-		.assemble = t->assemble,
+		.ring = t->ring, .probe = t->probe, .perf = t->perf, .enrich = t->enrich,
+		.emit = t->emit, .assemble = t->assemble,
 		.mono_to_utc = t->mono_to_utc, .interval_ns = t->opt->stats_ns,
 	};
 	t->stats = mmt_stats_open(&src);
 	if (!t->stats)
 		return mmt_perror(-ENOMEM, "setup");
+	/* The kernel's records first: every call the probes see has its record. */
+	if (t->perf && (r = mmt_perf_enable(t->perf)) < 0)
+		return mmt_perror(r, "cannot enable the perf events");
 	r = mmt_probe_enable(t->probe);
 	if (r < 0)
 		return r;
@@ -266,7 +319,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 	t->tracing = true;
 	mmt_stats_start(t->stats);
 	t->last_sweep = mmt_mono_ns();
-	mmt_probe_describe(t->probe);
+	mmt_probe_describe(t->probe, t->perf != NULL);
 	if (mmt_target_release(t->target) < 0) {
 		t->tracing = false;	/* nothing ran: no output file */
 		return -ENOEXEC;
@@ -284,6 +337,8 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 	mmt_probe_stop_entries(t->probe);
 	(void)mmt_ring_settle(t->ring, 20);
 	mmt_probe_disable(t->probe);
+	if (t->perf)
+		(void)mmt_perf_disable(t->perf);
 	if (r >= 0 || r == -EPIPE) {
 		(void)mmt_ring_settle(t->ring, 100);
 		drain(t, true);
@@ -345,6 +400,7 @@ int main(int argc, char **argv)
 out_free:
 	mmt_stats_close(t.stats);
 	mmt_ring_close(t.ring);
+	mmt_perf_close(t.perf);
 	mmt_probe_close(t.probe);
 	mmt_probe_unmount(mounted);
 	/* Interrupted with CMD still running: it goes on untraced, as strace's detach. */

@@ -687,19 +687,26 @@ const char *mmt_probe_backend_name(const struct mmt_probe *p)
 	return p->backend == MMT_BACKEND_KPROBE ? "kprobe" : "tracepoint";
 }
 
-void mmt_probe_describe(const struct mmt_probe *p)
+void mmt_probe_describe(const struct mmt_probe *p, bool kernel_records)
 {
+	const char *why = p->requested != MMT_BACKEND_AUTO ? "" :
+			  mmt_kprobe_available() ? ": the do_mmap kprobes could not be placed" :
+			  ": this kernel has no kprobe events";
+
 	if (p->quiet)
 		return;
-	if (p->backend == MMT_BACKEND_TRACEPOINT)
+	if (p->backend == MMT_BACKEND_KPROBE)
+		mmt_error("backend: kprobe (do_mmap)%s", kernel_records ?
+			  ", with the kernel's own mapping records (perf)" : "");
+	else if (kernel_records)
+		mmt_error("backend: tracepoint (syscalls/sys_enter_mmap, sys_exit_mmap)%s; the "
+			  "kernel's own mapping records (perf) name each file and add the mappings "
+			  "it makes itself (the ELF loader's of the executable and its interpreter "
+			  "at execve)", why);
+	else
 		mmt_error("backend: tracepoint (syscalls/sys_enter_mmap, sys_exit_mmap)%s; "
 			  "mappings the kernel makes itself (the ELF loader's mappings of the "
-			  "executable and its interpreter at execve, shmat) are not seen",
-			  p->requested != MMT_BACKEND_AUTO ? "" :
-			  mmt_kprobe_available() ? ": the do_mmap kprobes could not be placed" :
-			  ": this kernel has no kprobe events");
-	else
-		mmt_error("backend: kprobe (do_mmap)");
+			  "executable and its interpreter at execve, shmat) are not seen", why);
 }
 
 bool mmt_probe_mprotect_prev(const struct mmt_probe *p)

@@ -29,6 +29,7 @@
 #include <tracefs.h>
 
 #include "clock.h"
+#include "evq.h"
 #include "ring.h"
 
 #define MERGE_SLACK_NS	0ULL
@@ -78,10 +79,8 @@ struct cpu_queue {
 	int fd;
 	struct tracefs_cpu *tcpu;
 	struct kbuffer *kbuf;
-	struct mmt_event *ev;
-	size_t head, len, cap;
+	struct mmt_evq evq;
 	uint64_t lost_seen;	/* overrun + dropped at the last stats read */
-	uint64_t last_ts;	/* of the newest event read from this CPU */
 	uint64_t records;	/* data records read from this CPU (decoded or not) */
 	uint64_t unseen;	/* records the kernel handed over that were not read */
 };
@@ -93,6 +92,9 @@ struct mmt_ring {
 	size_t ndec;
 	struct cpu_queue *q;
 	int ncpus;
+	struct mmt_evq **all;	/* every queue the merge reads: the CPUs', then a source's */
+	int nall;
+	struct mmt_ring_source side;	/* another source merged in, or read NULL */
 	void *page;
 	int page_size;
 	int page_shift;
@@ -251,29 +253,6 @@ static void decode_fields(const struct mmt_ring *ring, const struct decoder *d,
 #undef HAS
 }
 
-static int queue_push(struct cpu_queue *q, struct mmt_event **slot)
-{
-	if (q->head && q->head == q->len) {
-		q->head = q->len = 0;
-	} else if (q->len == q->cap && q->head > q->cap / 2) {
-		/* Reclaim the consumed front before growing. */
-		memmove(q->ev, q->ev + q->head, (q->len - q->head) * sizeof(*q->ev));
-		q->len -= q->head;
-		q->head = 0;
-	}
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 1024;
-		struct mmt_event *n = realloc(q->ev, cap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		q->ev = n;
-		q->cap = cap;
-	}
-	*slot = &q->ev[q->len++];
-	return 0;
-}
-
 /*
  * The sub-buffer read from trace_pipe_raw, with zeroed slack behind it:
  * kbuffer reads an event header (and a length word) before it can check it
@@ -391,12 +370,12 @@ static int decode_subbuf(struct mmt_ring *ring, struct cpu_queue *q)
 			ring->st.unknown++;
 			continue;
 		}
-		r = queue_push(q, &ev);
+		r = mmt_evq_push(&q->evq, &ev);
 		if (r < 0)
 			return r;
 		memset(ev, 0, sizeof(*ev));
 		ev->ts = ts;
-		q->last_ts = ts;
+		q->evq.last_ts = ts;
 		ev->cpu = q->cpu;
 		ev->role = d->role;
 		ev->fd = -1;
@@ -425,29 +404,10 @@ static int read_cpu(struct mmt_ring *ring, struct cpu_queue *q, int max)
 	return pages;
 }
 
-/* Delivers, in timestamp order, the queued events not newer than @limit. */
+/* Delivers, in timestamp order, the queued events (of every source) not newer than @limit. */
 static int merge(struct mmt_ring *ring, uint64_t limit, mmt_ring_deliver_fn fn, void *ctx)
 {
-	int delivered = 0, i, r;
-
-	for (;;) {
-		struct cpu_queue *best = NULL;
-
-		/* Linear: a handful of CPUs; a heap pays off only well past 64. */
-		for (i = 0; i < ring->ncpus; i++) {
-			struct cpu_queue *q = &ring->q[i];
-
-			if (q->head < q->len && (!best || q->ev[q->head].ts < best->ev[best->head].ts))
-				best = q;
-		}
-		if (!best || best->ev[best->head].ts > limit)
-			return delivered;
-		r = fn(&best->ev[best->head], ctx);
-		best->head++;
-		if (r < 0)
-			return r;
-		delivered++;
-	}
+	return mmt_evq_merge(ring->all, ring->nall, limit, fn, ctx);
 }
 
 int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, void *ctx)
@@ -464,9 +424,17 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 	 * SIGINT under ASan waited for the end of a 2M-mapping storm).
 	 */
 	do {
-		uint64_t limit = final ? UINT64_MAX : mmt_mono_ns() - MERGE_SLACK_NS;
+		uint64_t limit = final ? UINT64_MAX : mmt_mono_ns() - MERGE_SLACK_NS, horizon;
 
 		more = false;
+		/* What the other source has not read yet waits with what is newer. */
+		if (ring->side.read) {
+			r = ring->side.read(ring->side.ctx, &horizon);
+			if (r < 0)
+				return r;
+			if (horizon < limit)
+				limit = horizon;
+		}
 		for (i = 0; i < ring->ncpus; i++) {
 			r = read_cpu(ring, &ring->q[i], ROUND_SUBBUFS);
 			if (r < 0)
@@ -478,8 +446,8 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 			 */
 			if (r == ROUND_SUBBUFS) {
 				more = true;
-				if (ring->q[i].last_ts < limit)
-					limit = ring->q[i].last_ts;
+				if (ring->q[i].evq.last_ts < limit)
+					limit = ring->q[i].evq.last_ts;
 			}
 		}
 		r = merge(ring, limit, fn, ctx);
@@ -490,12 +458,27 @@ int mmt_ring_drain(struct mmt_ring *ring, bool final, mmt_ring_deliver_fn fn, vo
 	return total;
 }
 
+int mmt_ring_attach(struct mmt_ring *ring, const struct mmt_ring_source *src)
+{
+	struct mmt_evq **all = realloc(ring->all, (size_t)(ring->ncpus + src->nq) * sizeof(*all));
+	int i;
+
+	if (!all)
+		return -ENOMEM;
+	ring->all = all;
+	for (i = 0; i < src->nq; i++)
+		all[ring->ncpus + i] = src->q[i];
+	ring->nall = ring->ncpus + src->nq;
+	ring->side = *src;
+	return 0;
+}
+
 bool mmt_ring_held(const struct mmt_ring *ring)
 {
 	int i;
 
-	for (i = 0; i < ring->ncpus; i++)
-		if (ring->q[i].head < ring->q[i].len)
+	for (i = 0; i < ring->nall; i++)
+		if (mmt_evq_pending(ring->all[i]))
 			return true;
 	return false;
 }
@@ -665,8 +648,16 @@ struct mmt_ring *mmt_ring_open(struct tracefs_instance *inst,
 		r = ring->q ? -ENODEV : -ENOMEM;
 		goto fail;
 	}
-	for (c = 0; c < ring->ncpus; c++)
+	ring->all = calloc((size_t)ring->ncpus, sizeof(*ring->all));
+	if (!ring->all) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	ring->nall = ring->ncpus;
+	for (c = 0; c < ring->ncpus; c++) {
 		ring->q[c].fd = -1;
+		ring->all[c] = &ring->q[c].evq;
+	}
 	for (c = 0; c < ring->ncpus; c++) {
 		r = open_cpu(ring, &ring->q[c], c);
 		if (r < 0)
@@ -699,9 +690,10 @@ void mmt_ring_close(struct mmt_ring *ring)
 			close(q->fd);
 		if (q->kbuf)
 			kbuffer_free(q->kbuf);
-		free(q->ev);
+		mmt_evq_free(&q->evq);
 	}
 	free(ring->q);
+	free(ring->all);
 	free(ring->page);
 	free(ring->dec);
 	if (ring->tep)

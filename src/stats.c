@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "emit.h"
 #include "enrich.h"
+#include "perf.h"
 #include "probe.h"
 #include "procfs.h"
 #include "ring.h"
@@ -65,6 +66,25 @@ static int report_missed(struct mmt_stats_run *t, uint64_t now)
 	return r;
 }
 
+/* Mapping records a full perf ring dropped, per CPU, as lost records. */
+static int perf_lost(struct mmt_stats_run *t, uint64_t now)
+{
+	uint64_t cpu_lost[1024], utc = (uint64_t)((int64_t)now + t->src.mono_to_utc);
+	int c, n, r;
+
+	if (!t->src.perf || !mmt_perf_update_lost(t->src.perf, cpu_lost))
+		return 0;
+	n = mmt_perf_ncpus(t->src.perf);
+	for (c = 0; c < n && c < 1024; c++) {
+		if (!cpu_lost[c])
+			continue;
+		r = mmt_assemble_lost(t->src.assemble, cpu_lost[c], c, MMT_LOST_PERF, utc);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int mmt_stats_lost(struct mmt_stats_run *t, bool force)
 {
 	uint64_t now = mmt_mono_ns(), cpu_lost[1024];
@@ -77,6 +97,9 @@ int mmt_stats_lost(struct mmt_stats_run *t, bool force)
 	if (n > 1024)
 		n = 1024;
 	r = report_missed(t, now);
+	if (r < 0)
+		return r;
+	r = perf_lost(t, now);
 	if (r < 0)
 		return r;
 	lost = mmt_ring_update_lost(t->src.ring, cpu_lost);
@@ -109,6 +132,7 @@ static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
 	s->mappings = es.pair.paired;
 	s->records = mmt_emit_records(t->src.emit);
 	s->filtered = es.filtered;
+	/* Events of the probes; the kernel's mapping records lost have their own count. */
 	s->lost = rs.lost;
 	s->unpaired = es.pair.orphan_exits + es.pair.orphan_entries + es.pair.pending;
 	s->corrupt = rs.corrupt;
@@ -191,6 +215,14 @@ void mmt_stats_summary(struct mmt_stats_run *t)
 		fprintf(stderr, "mmaptrace: %llu events the kernel handed over were never read here "
 			"(another reader of the instance?); counted as lost\n",
 			(unsigned long long)rs.unseen);
+	if (t->src.perf) {
+		struct mmt_perf_stats ps;
+
+		mmt_perf_stats(t->src.perf, &ps);
+		fprintf(stderr, "mmaptrace: kernel mapping records: %llu read, %llu lost%s\n",
+			(unsigned long long)ps.maps, (unsigned long long)ps.lost,
+			ps.corrupt ? " (and corrupt records skipped)" : "");
+	}
 	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",
 		s.cpu_user_us / 1e6, s.cpu_system_us / 1e6, (unsigned long long)s.max_rss_kb);
 	mmt_enrich_stats(t->src.enrich, &es);

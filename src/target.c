@@ -210,6 +210,11 @@ int mmt_target_scope(struct mmt_target *t, struct mmt_probe *probe, const sigset
 	return r;
 }
 
+pid_t mmt_target_child(const struct mmt_target *t)
+{
+	return t->child;
+}
+
 int mmt_target_pollfds(const struct mmt_target *t, struct pollfd *fds)
 {
 	int i;

@@ -17,6 +17,7 @@ struct mmt_tidmap {
 	size_t value_size;
 	size_t mask;
 	size_t used;
+	void (*release)(void *value);	/* what a value owns, freed as it goes */
 };
 
 #define KEY_SIZE	sizeof(uint64_t)	/* keeps 8-byte values aligned */
@@ -58,10 +59,20 @@ struct mmt_tidmap *mmt_tidmap_new(size_t value_size)
 	return m;
 }
 
+void mmt_tidmap_set_release(struct mmt_tidmap *m, void (*release)(void *value))
+{
+	m->release = release;
+}
+
 void mmt_tidmap_free(struct mmt_tidmap *m)
 {
+	size_t i;
+
 	if (!m)
 		return;
+	for (i = 0; m->release && i <= m->mask; i++)
+		if (*key_at(m, i))
+			m->release(value_at(m, i));
 	free(m->slots);
 	free(m);
 }
@@ -141,6 +152,8 @@ void mmt_tidmap_del(struct mmt_tidmap *m, pid_t tid)
 
 	if (i == SIZE_MAX)
 		return;
+	if (m->release)
+		m->release(value_at(m, i));
 	/* Backward shift: pull later members of the run into the hole when legal. */
 	for (j = i;;) {
 		j = (j + 1) & m->mask;

@@ -196,7 +196,7 @@ MMAPTRACE_BTF=none "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WO
 grep -q "no BTF: .*wrong if this one is built differently" "$WORK/err" &&
 	ok "fallback: -q still warns" || { cat "$WORK/err"; fail "fallback: -q hid the warning"; }
 "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
-check "BTF layout under -q: stderr" "" "$(grep -v '^mmaptrace: [0-9]* events\|reader cpu' "$WORK/err")"
+check "BTF layout under -q: stderr" "" "$(grep -v '^mmaptrace: [0-9]* events\|reader cpu\|kernel mapping records' "$WORK/err")"
 
 # An executable stack (PT_GNU_STACK RWE, as gcc -z execstack makes it): execve
 # itself makes the stack executable through mprotect_fixup, while the stack is
@@ -293,6 +293,25 @@ for sig in KILL SEGV; do
 	no_instance_of "$crashed"
 	check "SIG$sig: our kprobes after the sweep" 0 "$(ours)"
 done
+# The kernel's own mapping records beside the kprobes (issue 14): sh, ls, id,
+# cat exit at once; every executable mapping still has its record, named and
+# hashed (sha256sum in this guest), ld.so and the executables included.
+"$MMAPTRACE" --backend kprobe -f -e mmap_exec -o "$WORK/kf.json" -- \
+	sh -c 'ls / > /dev/null; id > /dev/null; cat /etc/hostname > /dev/null' 2> "$WORK/err"
+grep -q 'kernel mapping records: [1-9]' "$WORK/err" && ok "perf: the kernel's records were read" ||
+	{ cat "$WORK/err"; fail "perf: no kernel mapping records"; }
+n=$(wc -l < "$WORK/kf.json")
+[ "$n" -ge 12 ] && ok "perf: $n mmap_exec records for sh, ls, id, cat" || fail "perf: only $n records"
+check "perf: records without a path or a hash" 0 \
+	"$(jq -c 'select(.data.mapped.path == "?" or .data.mapped.sha256 == "?")' "$WORK/kf.json" | wc -l)"
+bad=0
+while IFS=$'\t' read -r path sum; do
+	[ "$sum" = "$(sha256sum "$path" | cut -d' ' -f1)" ] || bad=$((bad + 1))
+done < <(jq -r '[.data.mapped.path, .data.mapped.sha256] | @tsv' "$WORK/kf.json")
+check "perf: sha256 that is not sha256sum's" 0 "$bad"
+k=$(jq -r '.data.mapped.path' "$WORK/kf.json" | grep -cE '/(dash|ls|id|cat|ld-linux-x86-64\.so\.2)$')
+[ "$k" -ge 8 ] && ok "perf: $k records of the executables and ld.so (4 processes)" ||
+	fail "perf: only $k records of the executables and ld.so"
 check "instances left" "" "$(ls "$TRACEFS/instances")"
 grep -qxF "$other" "$TRACEFS/kprobe_events" && ok "another tool's kprobe untouched" ||
 	fail "another tool's kprobe was removed"

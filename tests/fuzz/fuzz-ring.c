@@ -139,8 +139,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 	ring->ncpus = 1;
 	ring->q = calloc(1, sizeof(*ring->q));
-	if (!ring->page || !ring->q)
+	ring->all = calloc(1, sizeof(*ring->all));
+	if (!ring->page || !ring->q || !ring->all)
 		abort();
+	/* The merge reads every source's queues: here the one CPU's. */
+	ring->all[0] = &ring->q->evq;
+	ring->nall = 1;
 	ring->q->fd = -1;
 	ring->q->kbuf = kbuffer_alloc(KBUFFER_LSIZE_8, KBUFFER_ENDIAN_LITTLE);
 	if (!ring->q->kbuf)
@@ -154,7 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(ring->page, 0, (size_t)ring->page_size);
 	memcpy(ring->page, data, size < (size_t)ring->page_size ? size : (size_t)ring->page_size);
-	q->head = q->len = 0;
+	q->evq.head = q->evq.len = 0;
 	if (decode_subbuf(ring, q) == 0)
 		merge(ring, UINT64_MAX, deliver, NULL);
 	return 0;
