@@ -228,14 +228,18 @@ static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt
 			memcpy(mi->open_error, was, sizeof(was));
 		return;
 	}
-	mi->error[0] = '\0';
 	mi->open_error[0] = '\0';
 	if (mi->fd >= 0) {
 		close(mi->fd);
 		mi->fd = -1;
 	}
-	mi->have_id = mi->have_fs = false;
-	if (mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi) < 0 && !open)
+	mi->have_id = mi->have_fs = mi->have_fflags = false;
+	mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi);
+	/* Named and identified by the kernel; what only /proc had is said missing. */
+	snprintf(mi->error, sizeof(mi->error), "mapping gone before /proc could show it: open "
+		 "flags%s unknown", mi->have_id ? "" : " and ctime (the path leads to another "
+		 "file now)");
+	if (!open)
 		mi->open_error[0] = '\0';
 }
 
