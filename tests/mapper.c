@@ -549,6 +549,22 @@ int main(int argc, char **argv)
 			return 2;
 		map_or_die(a, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, fd2, 0,
 			   "second");
+	} else if (!strcmp(argv[i], "mremap-swap") && i + 2 < argc) {
+		/*
+		 * The payload mapped PROT_EXEC, moved away with mremap (which no
+		 * probe traces), a benign file mapped where it was: /proc then
+		 * shows the benign file at the payload's address.
+		 */
+		int fd1 = open_or_die(argv[i + 1]), fd2 = open_or_die(argv[i + 2]);
+		void *a = map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd1,
+				     page, "payload");
+		void *away = map_or_die(NULL, (size_t)page, PROT_NONE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "away");
+
+		if (mremap(a, (size_t)page, (size_t)page, MREMAP_MAYMOVE | MREMAP_FIXED, away) != away)
+			return 2;
+		map_or_die(a, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_FIXED, fd2, page,
+			   "benign");
 	} else if (!strcmp(argv[i], "many") && i + 1 < argc) {
 		int n = atoi(argv[i + 1]), k;
 
