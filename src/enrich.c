@@ -429,7 +429,7 @@ static int exec_mappings(struct mmt_enrich *t, pid_t tid)
 	int r = 0;
 
 	while (mmt_pair_take_exec(t->pair, tid, &m) > 0) {
-		if (!r && watched(t, m.kmap.tgid))
+		if (!r)
 			r = track_mapping(t, &m) ?: emit_mapping(t, &m);
 		mmt_mapping_release(&m);
 	}
@@ -482,9 +482,16 @@ int mmt_enrich_deliver(const struct mmt_event *ev, void *ctx)
 	int r;
 
 	switch (ev->role) {
+	case MMT_ROLE_KMAP:
+		/*
+		 * With -p the perf events cover the host: the records of other
+		 * processes would only wait, unjoined, for calls never traced.
+		 */
+		if (!watched(t, ev->tgid))
+			return 0;
+		/* fall through */
 	case MMT_ROLE_MMAP_ENTER:
 	case MMT_ROLE_MMAP_EXIT:
-	case MMT_ROLE_KMAP:
 	case MMT_ROLE_MPROT_ENTER:
 	case MMT_ROLE_MPROT_EXIT:
 		r = mmt_pair_feed(t->pair, ev, &m);
