@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pair.h"
 #include "tidmap.h"
@@ -91,6 +92,19 @@ static int join_kmap(struct mmt_pair *p, struct pending *pd, const struct mmt_ev
 	l->k[l->n] = *ev;
 	l->k[l->n++].path = path;
 	return 0;
+}
+
+/* Whether @ret cannot be the return of the call @pd began (see MMAP_EXIT). */
+static bool mismatched(const struct pending *pd, int64_t ret)
+{
+	uint64_t addr = (uint64_t)ret;
+
+	if (ret < 0 && ret >= -MMT_MAX_ERRNO)
+		return false;
+	if ((pd->ev.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr != pd->ev.addr)
+		return true;
+	return pd->kmap.role == MMT_ROLE_KMAP &&
+	       (addr < pd->kmap.addr || addr + pd->ev.len > pd->kmap.addr + pd->kmap.len);
 }
 
 int mmt_pair_take_exec(struct mmt_pair *p, pid_t tid, struct mmt_mapping *out)
@@ -191,6 +205,19 @@ int mmt_pair_feed(struct mmt_pair *p, const struct mmt_event *ev, struct mmt_map
 				p->st.orphan_exits++;
 			return 0;
 		}
+		/*
+		 * Events lost in between (a full buffer drops whatever comes)
+		 * can leave one call's entry and a later call's return: never
+		 * a record of both. Two facts tell: a MAP_FIXED call returns its
+		 * address, and the kernel's record of the entry's call names the
+		 * VMA the return must lie in.
+		 */
+		if (!mismatched(pd, ev->ret))
+			goto paired;
+		p->st.orphan_entries++;
+		p->st.orphan_exits++;
+		mmt_tidmap_del(p->pending, ev->tid);
+		return 0;
 paired:
 		memset(out, 0, sizeof(*out));
 		out->enter = *pending;

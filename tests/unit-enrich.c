@@ -280,6 +280,32 @@ int main(void)
 	json_object_put(recs);
 	stage_close(&s);
 
+	/*
+	 * A MAP_FIXED entry and a return at another address: the halves of two
+	 * calls (the events between were lost), never one record.
+	 */
+	stage_open(&s, MMT_EV_DO_MMAP);
+	{
+		struct mmt_event en = { .ts = mmt_mono_ns(), .role = MMT_ROLE_MMAP_ENTER,
+					.tid = getpid(), .have = MMT_HAVE_FD, .addr = (uintptr_t)anon,
+					.len = 4096, .prot = PROT_READ, .fd = -1,
+					.flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED };
+		struct mmt_event ex = { .role = MMT_ROLE_MMAP_EXIT, .tid = getpid(),
+					.ret = (intptr_t)map };
+
+		deliver(&s, &en);
+		ex.ts = mmt_mono_ns();
+		deliver(&s, &ex);
+	}
+	recs = records(&s);
+	check("MAP_FIXED returned elsewhere: records", 0, (long long)json_object_array_length(recs));
+	check("MAP_FIXED returned elsewhere: unpaired entries", 1,
+	      (long long)stats_of(&s).pair.orphan_entries);
+	check("MAP_FIXED returned elsewhere: unpaired returns", 1,
+	      (long long)stats_of(&s).pair.orphan_exits);
+	json_object_put(recs);
+	stage_close(&s);
+
 	/* --exclude-path matches the file the call mapped: no record, counted. */
 	s.f.excludes[0] = "/tmp/mmt-unit-enrich.*";
 	s.f.nexcludes = 1;
