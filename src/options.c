@@ -29,6 +29,7 @@ enum {
 	OPT_UID,
 	OPT_EXCLUDE_PATH,
 	OPT_STATS_INTERVAL,
+	OPT_SOURCE,
 };
 
 static void usage(FILE *f)
@@ -75,6 +76,8 @@ static void usage(FILE *f)
 "  -A, --append             append to FILE instead of truncating it\n"
 "      --format=FORMAT      json (default) or text\n"
 "      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
+"      --source=NAME        info.event.source of mmap_exec and mprotect_exec records\n"
+"                           (default: mmaptrace), for pipelines that filter on it\n"
 "  -t                       text: time of day in front of each line; -tt with\n"
 "                           microseconds; -ttt seconds since the epoch\n"
 "  -y, --decode-fds         text: print the path with the fd, as 3</usr/lib/x.so>\n"
@@ -286,6 +289,7 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
 		{ "append", no_argument, NULL, 'A' },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "decode-fds", no_argument, NULL, 'y' },
 		{ "string-limit", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
@@ -371,6 +375,14 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 				return -1;
 			}
 			o->stats_ns = v * 1000000000ULL;
+			break;
+		case OPT_SOURCE:
+			/* A JSON string, so anything goes but nothing. */
+			if (!*optarg) {
+				mmt_error("invalid --source '' (a name for info.event.source)");
+				return -1;
+			}
+			o->emit.source = optarg;
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "json")) {
