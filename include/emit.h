@@ -26,6 +26,7 @@ struct mmt_task;
 enum mmt_format {
 	MMT_FORMAT_JSON = 0,
 	MMT_FORMAT_TEXT,
+	MMT_FORMAT_TRACEE,		/* Tracee's envelope; do_mmap records only */
 };
 
 /* Text-form timestamps, as strace's -t, -tt, -ttt. */

@@ -45,6 +45,7 @@ struct mmt_formatter {
 
 extern const struct mmt_formatter mmt_formatter_json;	/* emit_json.c */
 extern const struct mmt_formatter mmt_formatter_text;	/* emit_text.c */
+extern const struct mmt_formatter mmt_formatter_tracee;	/* emit_tracee.c */
 
 /* What both formats call a cause of lost events. */
 static inline const char *mmt_lost_cause_name(enum mmt_lost_cause cause)

@@ -74,7 +74,8 @@ static void usage(FILE *f)
 "  -o, --output=FILE        write records to FILE instead of standard output;\n"
 "                           SIGHUP reopens it (log rotation)\n"
 "  -A, --append             append to FILE instead of truncating it\n"
-"      --format=FORMAT      json (default) or text\n"
+"      --format=FORMAT      json (default), text, or tracee (Tracee's envelope of\n"
+"                           do_mmap records)\n"
 "      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
 "      --source=NAME        info.event.source of mmap_exec and mprotect_exec records\n"
 "                           (default: mmaptrace), for pipelines that filter on it\n"
@@ -389,8 +390,10 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 				o->emit.format = MMT_FORMAT_JSON;
 			} else if (!strcmp(optarg, "text")) {
 				o->emit.format = MMT_FORMAT_TEXT;
+			} else if (!strcmp(optarg, "tracee")) {
+				o->emit.format = MMT_FORMAT_TRACEE;
 			} else {
-				mmt_error("invalid --format '%s' (json or text)", optarg);
+				mmt_error("invalid --format '%s' (json, text or tracee)", optarg);
 				return -1;
 			}
 			break;
@@ -437,6 +440,12 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	if ((o->emit.time || o->emit.fd_paths || o->emit.string_limit) &&
 	    o->emit.format != MMT_FORMAT_TEXT) {
 		mmt_error("-t, -y and -s shape the text form: add --format text");
+		return -1;
+	}
+	/* Tracee has no such events: a Tracee stream holds do_mmap alone. */
+	if (o->emit.format == MMT_FORMAT_TRACEE &&
+	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
+		mmt_error("--format tracee writes do_mmap records only: not -e mmap_exec, mprotect_exec");
 		return -1;
 	}
 	if (!!o->argv + !!o->npids + o->probe.all != 1) {
