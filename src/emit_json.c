@@ -148,37 +148,16 @@ static int add_str(struct json_object *o, const char *key, const char *s)
 
 static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 {
-	const struct mmt_event *en = &rec->map->enter;
 	const struct mmt_map_info *fi = rec->file;
+	struct mmt_file_fields ff;
 	int r = 0;
 
+	mmt_file_fields(rec, &ff);
 	r |= add_str(o, "pathname", fi ? fi->path : NULL);
-	/* The kernel's own view (kprobe) wins over what /proc shows later. */
-	if (en->have & MMT_HAVE_FFLAGS)
-		r |= add_u64(o, "flags", en->f_flags);
-	else if (fi && fi->have_fflags)
-		r |= add_u64(o, "flags", fi->f_flags);
-	else
-		r |= add_null(o, "flags");
-	if (en->have & MMT_HAVE_DEV)
-		r |= add_u64(o, "dev", en->dev);
-	else if (fi && fi->have_id)
-		r |= add_u64(o, "dev", fi->dev);
-	else
-		r |= add_null(o, "dev");
-	if (en->have & MMT_HAVE_INO)
-		r |= add_u64(o, "inode", en->ino);
-	else if (fi && fi->have_id)
-		r |= add_u64(o, "inode", fi->ino);
-	else
-		r |= add_null(o, "inode");
-	if (en->have & MMT_HAVE_CTIME)
-		r |= add_u64(o, "ctime", en->ctime_sec * 1000000000ULL + en->ctime_nsec);
-	else if (fi && fi->have_id)
-		r |= add_u64(o, "ctime", (uint64_t)fi->ctime_sec * 1000000000ULL +
-					 (uint64_t)fi->ctime_nsec);
-	else
-		r |= add_null(o, "ctime");
+	r |= ff.have_flags ? add_u64(o, "flags", ff.flags) : add_null(o, "flags");
+	r |= ff.have_dev ? add_u64(o, "dev", ff.dev) : add_null(o, "dev");
+	r |= ff.have_ino ? add_u64(o, "inode", ff.ino) : add_null(o, "inode");
+	r |= ff.have_ctime ? add_u64(o, "ctime", ff.ctime_ns) : add_null(o, "ctime");
 	return r ? -ENOMEM : 0;
 }
 

@@ -138,31 +138,10 @@ static int put_data(struct mmt_line *l, const struct mmt_record *rec)
 	const struct mmt_event *en = &m->enter;
 	const struct mmt_map_info *fi = rec->file;
 	const char *path = fi && fi->path ? fi->path : "";
-	uint64_t ino = 0, ctime = 0, dev = 0;
-	uint32_t flags = 0;
-	bool have_dev = false;
+	struct mmt_file_fields ff;
 	int r;
 
-	if (en->have & MMT_HAVE_FFLAGS)
-		flags = en->f_flags;
-	else if (fi && fi->have_fflags)
-		flags = fi->f_flags;
-	if (en->have & MMT_HAVE_DEV) {
-		dev = en->dev;
-		have_dev = true;
-	} else if (fi && fi->have_id) {
-		dev = fi->dev;
-		have_dev = true;
-	}
-	if (en->have & MMT_HAVE_INO)
-		ino = en->ino;
-	else if (fi && fi->have_id)
-		ino = fi->ino;
-	if (en->have & MMT_HAVE_CTIME)
-		ctime = en->ctime_sec * 1000000000ULL + en->ctime_nsec;
-	else if (fi && fi->have_id)
-		ctime = (uint64_t)fi->ctime_sec * 1000000000ULL + (uint64_t)fi->ctime_nsec;
-
+	mmt_file_fields(rec, &ff);
 	r = mmt_line_printf(l, ",\"data\":[{\"name\":\"addr\",\"pointer\":\"%llu\"},"
 			    "{\"name\":\"pathname\",\"str\":\"", (unsigned long long)(uint64_t)m->ret);
 	r = r ? r : put_str(l, path, strlen(path));
@@ -174,9 +153,9 @@ static int put_data(struct mmt_line *l, const struct mmt_record *rec)
 			"{\"name\":\"len\",\"u_int64\":\"%llu\"},"
 			"{\"name\":\"prot\",\"u_int64\":\"%llu\"},"
 			"{\"name\":\"mmap_flags\",\"u_int64\":\"%llu\"}]}\n",
-			flags,
-			have_dev ? (uint32_t)(major(dev) << 20 | minor(dev)) : 0u,
-			(unsigned long long)ino, (unsigned long long)ctime,
+			ff.flags,
+			ff.have_dev ? (uint32_t)(major(ff.dev) << 20 | minor(ff.dev)) : 0u,
+			(unsigned long long)ff.ino, (unsigned long long)ff.ctime_ns,
 			(unsigned long long)en->pgoff, (unsigned long long)en->len,
 			(unsigned long long)en->prot, (unsigned long long)en->flags);
 }
