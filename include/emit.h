@@ -26,6 +26,7 @@ struct mmt_task;
 enum mmt_format {
 	MMT_FORMAT_JSON = 0,
 	MMT_FORMAT_TEXT,
+	MMT_FORMAT_TRACEE,		/* Tracee's envelope; do_mmap records only */
 };
 
 /* Text-form timestamps, as strace's -t, -tt, -ttt. */
@@ -36,9 +37,13 @@ enum mmt_time_format {
 	MMT_TIME_EPOCH,			/* -ttt: seconds.uuuuuu since the epoch */
 };
 
-/* How lines look. Only the format matters to JSON, which is never cut. */
+/* info.event.source unless --source says otherwise */
+#define MMT_EMIT_SOURCE	"mmaptrace"
+
+/* How lines look. Only the format and source matter to JSON, which is never cut. */
 struct mmt_emit_opts {
 	enum mmt_format format;
+	const char *source;		/* info.event.source; NULL: MMT_EMIT_SOURCE. Copied */
 	enum mmt_time_format time;	/* text: -t, -tt, -ttt */
 	bool fd_paths;			/* text: -y, "3</path>" where the fd is known */
 	size_t string_limit;		/* text: -s, bytes of a string shown; 0: all */

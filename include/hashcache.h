@@ -33,6 +33,8 @@
  * @sha512: lower-case hex, NUL terminated.
  * @magic: libmagic description (the text of `file -b`), or NULL when not determined.
  *	Owned by the structure that holds this one; never free it.
+ * @magic_top: the top-level description (mmt_magic_fd_top(): `file -b -e elf`), what
+ *	Kunai writes; NULL when not determined. Owned as @magic.
  * @error: why hashes or magic are missing, e.g. "not a regular file (fifo)"; an empty
  *	string when @have_hashes is true and @magic is set.
  */
@@ -44,6 +46,7 @@ struct mmt_hashes {
 	char sha256[65];
 	char sha512[129];
 	const char *magic;
+	const char *magic_top;
 	char error[MMT_HASH_ERROR_MAX];
 };
 

@@ -5,16 +5,17 @@
 
 struct mmt_host {
 	char name[256];		/* gethostname() */
-	char uuid[37];		/* from /etc/machine-id, stable for the host */
+	char uuid[37];		/* Kunai's: UUIDv5 of /etc/machine-id, stable for the host */
 };
 
 /**
  * mmt_host_read() - fill @h
  *
- * The uuid is /etc/machine-id (128 bits in hex) written as a UUID, so it is
- * stable across runs and reboots; without a machine-id it is derived from
- * the hostname and says so by being all zeros but for that hash.
- * Return: 0 or -errno (gethostname failed).
+ * The uuid is derived as Kunai derives info.host.uuid: the version 5 UUID
+ * (name space OID) of /etc/machine-id without trailing white space, stable
+ * across runs and reboots; without a machine-id, this boot's id; without
+ * that, a random one.
+ * Return: 0 or -errno (gethostname or getrandom failed).
  */
 int mmt_host_read(struct mmt_host *h);
 

@@ -67,4 +67,18 @@ char *mmt_magic_fd(struct mmt_magic *m, int fd);
  */
 const char *mmt_magic_error(struct mmt_magic *m);
 
+/**
+ * mmt_magic_fd_top() - the top-level description of the file open on @fd.
+ * @m: as for mmt_magic_fd().
+ * @fd: as for mmt_magic_fd().
+ *
+ * The text of `file -b -e elf`: the magic database's description without what
+ * libmagic's built-in ELF reader adds ("dynamically linked", BuildID, "stripped"), e.g.
+ * "ELF 64-bit LSB shared object, x86-64, version 1 (SYSV)" - what Kunai writes in
+ * data.mapped.magic. For other files it is usually mmt_magic_fd()'s text.
+ *
+ * Return: as for mmt_magic_fd().
+ */
+char *mmt_magic_fd_top(struct mmt_magic *m, int fd);
+
 #endif /* MMT_MAGIC_H */

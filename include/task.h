@@ -40,7 +40,8 @@
  * @tg_start_time: the process's (thread group leader's) start, same unit; equals
  *	@start_time when @pid == @tgid
  * @guuid: the process's id as a lower-case UUID string, the same for all its threads and
- *	stable for its whole life: a hash of @tgid, @tg_start_time and the boot id
+ *	stable for its whole life, laid out as Kunai's: @tg_start_time in ns (8 bytes,
+ *	little-endian), 32 bits of the boot id, @tgid (4 bytes, little-endian)
  * @mnt_ns: inode number of the thread's mount namespace; 0 if unknown
  * @flags: the thread's PF_* flags (stat field 9)
  * @zombie: the thread was a zombie (state Z or X) when read

@@ -45,6 +45,40 @@ struct mmt_formatter {
 
 extern const struct mmt_formatter mmt_formatter_json;	/* emit_json.c */
 extern const struct mmt_formatter mmt_formatter_text;	/* emit_text.c */
+extern const struct mmt_formatter mmt_formatter_tracee;	/* emit_tracee.c */
+
+/*
+ * The file's fields of a mapping record, each with whether it is known:
+ * the kernel's view at the call (the event) wins over what /proc showed
+ * later (@r->file).
+ */
+struct mmt_file_fields {
+	bool have_flags, have_dev, have_ino, have_ctime;
+	uint32_t flags;
+	uint64_t dev;		/* glibc's encoding (makedev) */
+	uint64_t ino;
+	uint64_t ctime_ns;	/* since the epoch */
+};
+
+static inline void mmt_file_fields(const struct mmt_record *r, struct mmt_file_fields *o)
+{
+	const struct mmt_event *en = &r->map->enter;
+	const struct mmt_map_info *fi = r->file;
+	bool id = fi && fi->have_id;
+
+	o->have_flags = (en->have & MMT_HAVE_FFLAGS) || (fi && fi->have_fflags);
+	o->flags = (en->have & MMT_HAVE_FFLAGS) ? en->f_flags : o->have_flags ? fi->f_flags : 0;
+	o->have_dev = (en->have & MMT_HAVE_DEV) || id;
+	o->dev = (en->have & MMT_HAVE_DEV) ? en->dev : id ? fi->dev : 0;
+	o->have_ino = (en->have & MMT_HAVE_INO) || id;
+	o->ino = (en->have & MMT_HAVE_INO) ? en->ino : id ? fi->ino : 0;
+	o->have_ctime = (en->have & MMT_HAVE_CTIME) || id;
+	if (en->have & MMT_HAVE_CTIME)
+		o->ctime_ns = en->ctime_sec * 1000000000ULL + en->ctime_nsec;
+	else
+		o->ctime_ns = id ? (uint64_t)fi->ctime_sec * 1000000000ULL +
+				   (uint64_t)fi->ctime_nsec : 0;
+}
 
 /* What both formats call a cause of lost events. */
 static inline const char *mmt_lost_cause_name(enum mmt_lost_cause cause)

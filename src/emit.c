@@ -29,6 +29,7 @@ struct mmt_emit_held {
 static const struct mmt_formatter *const formatters[] = {
 	[MMT_FORMAT_JSON] = &mmt_formatter_json,
 	[MMT_FORMAT_TEXT] = &mmt_formatter_text,
+	[MMT_FORMAT_TRACEE] = &mmt_formatter_tracee,
 };
 
 struct mmt_emit {

@@ -148,37 +148,16 @@ static int add_str(struct json_object *o, const char *key, const char *s)
 
 static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 {
-	const struct mmt_event *en = &rec->map->enter;
 	const struct mmt_map_info *fi = rec->file;
+	struct mmt_file_fields ff;
 	int r = 0;
 
+	mmt_file_fields(rec, &ff);
 	r |= add_str(o, "pathname", fi ? fi->path : NULL);
-	/* The kernel's own view (kprobe) wins over what /proc shows later. */
-	if (en->have & MMT_HAVE_FFLAGS)
-		r |= add_u64(o, "flags", en->f_flags);
-	else if (fi && fi->have_fflags)
-		r |= add_u64(o, "flags", fi->f_flags);
-	else
-		r |= add_null(o, "flags");
-	if (en->have & MMT_HAVE_DEV)
-		r |= add_u64(o, "dev", en->dev);
-	else if (fi && fi->have_id)
-		r |= add_u64(o, "dev", fi->dev);
-	else
-		r |= add_null(o, "dev");
-	if (en->have & MMT_HAVE_INO)
-		r |= add_u64(o, "inode", en->ino);
-	else if (fi && fi->have_id)
-		r |= add_u64(o, "inode", fi->ino);
-	else
-		r |= add_null(o, "inode");
-	if (en->have & MMT_HAVE_CTIME)
-		r |= add_u64(o, "ctime", en->ctime_sec * 1000000000ULL + en->ctime_nsec);
-	else if (fi && fi->have_id)
-		r |= add_u64(o, "ctime", (uint64_t)fi->ctime_sec * 1000000000ULL +
-					 (uint64_t)fi->ctime_nsec);
-	else
-		r |= add_null(o, "ctime");
+	r |= ff.have_flags ? add_u64(o, "flags", ff.flags) : add_null(o, "flags");
+	r |= ff.have_dev ? add_u64(o, "dev", ff.dev) : add_null(o, "dev");
+	r |= ff.have_ino ? add_u64(o, "inode", ff.ino) : add_null(o, "inode");
+	r |= ff.have_ctime ? add_u64(o, "ctime", ff.ctime_ns) : add_null(o, "ctime");
 	return r ? -ENOMEM : 0;
 }
 
@@ -286,9 +265,11 @@ static int add_hex32(struct json_object *o, const char *key, unsigned int v)
 }
 
 /*
- * Kunai's task section. A task /proc could not describe (gone before it
- * was read) keeps what the events carried; the rest is null ("?" for the
- * user and group names, as Kunai writes an unknown name).
+ * Kunai's task section. Kunai's reader takes no null but for namespaces
+ * (events.rs, TaskSection), so a task /proc could not describe (gone
+ * before it was read) keeps what the events carried and says "unknown" in
+ * Kunai's own ways: "?" for strings (as Kunai writes an unknown user),
+ * 0 for an unknown pid, (uid_t)-1 for ids (the kernel's "no id"), no flags.
  */
 static int add_task(struct json_object *info, const char *key, const struct mmt_task *t,
 		    pid_t tid, pid_t tgid, const char *comm)
@@ -299,12 +280,13 @@ static int add_task(struct json_object *info, const char *key, const struct mmt_
 	if (!o)
 		return -ENOMEM;
 	if (!t) {
-		r |= add_str(o, "name", comm);
-		r |= tid ? add_i64(o, "pid", tid) : add_null(o, "pid");
-		r |= tgid ? add_i64(o, "tgid", tgid) : add_null(o, "tgid");
-		r |= add_null(o, "guuid") | add_null(o, "uid") | add_str(o, "user", "?");
-		r |= add_null(o, "gid") | add_str(o, "group", "?");
-		r |= add_null(o, "namespaces") | add_null(o, "flags") | add_null(o, "zombie");
+		r |= add_str(o, "name", comm ? comm : "?");
+		r |= add_i64(o, "pid", tid) | add_i64(o, "tgid", tgid);
+		r |= add_str(o, "guuid", "?");
+		r |= add_u64(o, "uid", (uint32_t)-1) | add_str(o, "user", "?");
+		r |= add_u64(o, "gid", (uint32_t)-1) | add_str(o, "group", "?");
+		r |= add_null(o, "namespaces") | add_hex32(o, "flags", 0);
+		r |= json_object_object_add(o, "zombie", json_object_new_boolean(0)) < 0;
 		return r ? -ENOMEM : 0;
 	}
 	r |= add_bytes(o, "name", t->comm, strlen(t->comm));
@@ -326,7 +308,7 @@ static int add_task(struct json_object *info, const char *key, const struct mmt_
 	return r ? -ENOMEM : 0;
 }
 
-static int add_info(struct json_object *root, const struct mmt_record *rec)
+static int add_info(struct json_object *root, const struct mmt_record *rec, const char *source)
 {
 	const struct mmt_exec_info *x = rec->exec;
 	struct json_object *info = child(root, "info"), *host, *ev;
@@ -338,7 +320,7 @@ static int add_info(struct json_object *root, const struct mmt_record *rec)
 	r |= add_str(host, "name", x->host->name);
 	r |= add_str(host, "uuid", x->host->uuid);
 	r |= add_null(host, "container");
-	r |= add_str(ev, "source", "mmaptrace");
+	r |= add_str(ev, "source", source);
 	/* Kunai's numbers: 40 for mprotect_exec, 41 for mmap_exec. */
 	r |= add_i64(ev, "id", strcmp(rec->event, "mprotect_exec") ? 41 : 40);
 	r |= add_str(ev, "name", rec->event);
@@ -435,13 +417,19 @@ static int add_data(struct json_object *root, const struct mmt_record *rec)
 	return r;
 }
 
+/* One emitter's JSON state. */
+struct json_state {
+	struct json_object *obj;	/* the do_mmap object, refilled per record */
+	char *source;			/* info.event.source */
+};
+
 /* The part of an exec record: its whole tree but the hashes of data.mapped. */
 static void *json_exec_start(void *state, const struct mmt_record *rec)
 {
+	const struct json_state *js = state;
 	struct json_object *root = json_object_new_object();
 
-	(void)state;
-	if (root && (add_data(root, rec) < 0 || add_info(root, rec) < 0)) {
+	if (root && (add_data(root, rec) < 0 || add_info(root, rec, js->source) < 0)) {
 		json_object_put(root);
 		root = NULL;
 	}
@@ -465,13 +453,15 @@ static int json_exec_finish(void *state, struct mmt_line *l, void *part,
 	if (!mapped)
 		return append_object(l, root);
 	/* Kunai writes "?" where it has no value: never a hash of something else. */
-	r |= add_str(mapped, "magic", h && h->magic ? h->magic : "?");
+	r |= add_str(mapped, "magic", h && h->magic_top ? h->magic_top : "?");
+	/* Beyond Kunai: libmagic's whole text, as `file -b` prints it. */
+	r |= add_str(mapped, "magic_full", h && h->magic ? h->magic : "?");
 	r |= add_str(mapped, "md5", ok ? h->md5 : "?");
 	r |= add_str(mapped, "sha1", ok ? h->sha1 : "?");
 	r |= add_str(mapped, "sha256", ok ? h->sha256 : "?");
 	r |= add_str(mapped, "sha512", ok ? h->sha512 : "?");
-	/* fstat of the opened object; null, not 0, when nothing was opened. */
-	r |= h ? add_u64(mapped, "size", (uint64_t)h->size) : add_null(mapped, "size");
+	/* fstat of the opened object; Kunai's u64 is 0 when nothing was opened. */
+	r |= add_u64(mapped, "size", h && h->size > 0 ? (uint64_t)h->size : 0);
 	if (error && *error)
 		r |= add_str(mapped, "error", error);
 	else
@@ -498,15 +488,19 @@ static int append_object(struct mmt_line *l, struct json_object *o)
 	return r < 0 ? r : mmt_line_append(l, "\n", 1);
 }
 
-/* One emitter's JSON state. */
-struct json_state {
-	struct json_object *obj;	/* the do_mmap object, refilled per record */
-};
-
 static void *json_open(const struct mmt_emit_opts *opts)
 {
-	(void)opts;	/* JSON is never cut nor decorated */
-	return calloc(1, sizeof(struct json_state));
+	struct json_state *js = calloc(1, sizeof(*js));
+
+	/* JSON is never cut nor decorated: only the source name matters. */
+	if (!js)
+		return NULL;
+	js->source = strdup(opts->source ? opts->source : MMT_EMIT_SOURCE);
+	if (!js->source) {
+		free(js);
+		return NULL;
+	}
+	return js;
 }
 
 static void json_close(void *state)
@@ -517,6 +511,7 @@ static void json_close(void *state)
 		return;
 	if (js->obj)
 		json_object_put(js->obj);
+	free(js->source);
 	free(js);
 }
 

@@ -340,25 +340,31 @@ int mmt_hash_fd(int fd, off_t limit, struct mmt_hashes *out)
 
 /* Results */
 
-static struct result *result_new(const struct mmt_hashes *h, const char *magic)
+/* A description's length as kept: bounded even for one built from hostile input. */
+static size_t magic_len(const char *magic)
 {
-	struct result *res;
-	size_t len = 0;
+	size_t len = magic ? strlen(magic) : 0;
 
-	if (magic) {
-		len = strlen(magic);
-		/* Bounds a cache entry even for a description built from hostile input. */
-		if (len > MMT_HASH_MAGIC_MAX - 1)
-			len = MMT_HASH_MAGIC_MAX - 1;
-	}
-	res = malloc(sizeof(*res) + len + 1);
+	return len > MMT_HASH_MAGIC_MAX - 1 ? MMT_HASH_MAGIC_MAX - 1 : len;
+}
+
+/* @magic and @top are copied, one after the other, into the result. */
+static struct result *result_new(const struct mmt_hashes *h, const char *magic, const char *top)
+{
+	size_t len = magic_len(magic), tlen = magic_len(top);
+	struct result *res;
+
+	res = malloc(sizeof(*res) + len + 1 + tlen + 1);
 	if (!res)
 		return NULL;
 	atomic_init(&res->refs, 1);
 	res->h = *h;
 	memcpy(res->magic, magic ? magic : "", len);
 	res->magic[len] = '\0';
+	memcpy(res->magic + len + 1, top ? top : "", tlen);
+	res->magic[len + 1 + tlen] = '\0';
 	res->h.magic = magic ? res->magic : NULL;
+	res->h.magic_top = top ? res->magic + len + 1 : NULL;
 	return res;
 }
 
@@ -563,6 +569,7 @@ static void job_finish(struct mmt_hash_job *job, struct result *res, const struc
 	} else {
 		job->local = *err;
 		job->local.magic = NULL;
+		job->local.magic_top = NULL;
 		job->out = &job->local;
 	}
 	atomic_store_explicit(&job->done, true, memory_order_release);
@@ -708,7 +715,7 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	struct mmt_hasher *h = w->h;
 	struct timespec start;
 	struct result *res;
-	char *magic = NULL;
+	char *magic = NULL, *top = NULL;
 	struct stat st;
 	bool stable;
 	int r;
@@ -733,17 +740,25 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 
 		set_error(out, "magic: %s", why ? why : strerror(errno));
 	}
+	/* Without the full text there is no top level either. */
+	top = magic ? mmt_magic_fd_top(w->magic, job->fd) : NULL;
+	if (magic && !top && !out->error[0]) {
+		const char *why = mmt_magic_error(w->magic);
 
-	res = result_new(out, magic);
+		set_error(out, "magic: %s", why ? why : strerror(errno));
+	}
+
+	res = result_new(out, magic, top);
 	if (!res) {
 		set_error(out, "out of memory");
 		goto out_free;
 	}
 	/* The worker's own fstat: the file may have changed since submit. */
 	mmt_file_id_from_stat(id, &st);
-	*cacheable = stable && magic && timespec_before(&st.st_ctim, &start);
+	*cacheable = stable && magic && top && timespec_before(&st.st_ctim, &start);
 
 out_free:
+	free(top);
 	free(magic);
 	return res;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * magic.c - libmagic wrapper: the description `file -b` gives for a mapped file.
+ * magic.c - libmagic wrapper: the descriptions `file -b` and `file -b -e elf` give
+ * for a mapped file.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -58,7 +59,8 @@ void mmt_magic_close(struct mmt_magic *m)
 	free(m);
 }
 
-char *mmt_magic_fd(struct mmt_magic *m, int fd)
+/* The description of @fd with @flags on the handle, then its own flags back. */
+static char *describe(struct mmt_magic *m, int fd, int flags)
 {
 	const char *desc;
 	char *copy;
@@ -70,19 +72,40 @@ char *mmt_magic_fd(struct mmt_magic *m, int fd)
 	 */
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return NULL;
-
-	desc = magic_descriptor(m->cookie, fd);
-	if (!desc) {
-		err = magic_errno(m->cookie);
-		errno = err > 0 ? err : EIO;
+	if (flags != MAGIC_NONE && magic_setflags(m->cookie, flags) < 0) {
+		errno = EINVAL;
 		return NULL;
 	}
-
+	desc = magic_descriptor(m->cookie, fd);
+	err = desc ? 0 : magic_errno(m->cookie);
 	/* desc lives in the handle's buffer and is overwritten by the next call. */
-	copy = strdup(desc);
-	if (!copy)
+	copy = desc ? strdup(desc) : NULL;
+	if (flags != MAGIC_NONE && magic_setflags(m->cookie, MAGIC_NONE) < 0 && copy) {
+		/* The handle would describe every later file wrongly: fail now. */
+		free(copy);
+		errno = EINVAL;
 		return NULL;
+	}
+	if (!desc)
+		errno = err > 0 ? err : EIO;
 	return copy;
+}
+
+char *mmt_magic_fd(struct mmt_magic *m, int fd)
+{
+	return describe(m, fd, MAGIC_NONE);
+}
+
+char *mmt_magic_fd_top(struct mmt_magic *m, int fd)
+{
+	/*
+	 * What follows "version 1 (SYSV)" in an ELF's full text (linking,
+	 * interpreter, BuildID, stripped) is written by libmagic's own ELF
+	 * reader, not by the magic database; without it the text is the
+	 * database's alone, which is what a magic-database reader such as
+	 * Kunai's writes.
+	 */
+	return describe(m, fd, MAGIC_NO_CHECK_ELF);
 }
 
 const char *mmt_magic_error(struct mmt_magic *m)

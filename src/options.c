@@ -29,6 +29,7 @@ enum {
 	OPT_UID,
 	OPT_EXCLUDE_PATH,
 	OPT_STATS_INTERVAL,
+	OPT_SOURCE,
 };
 
 static void usage(FILE *f)
@@ -73,8 +74,11 @@ static void usage(FILE *f)
 "  -o, --output=FILE        write records to FILE instead of standard output;\n"
 "                           SIGHUP reopens it (log rotation)\n"
 "  -A, --append             append to FILE instead of truncating it\n"
-"      --format=FORMAT      json (default) or text\n"
+"      --format=FORMAT      json (default), text, or tracee (Tracee's envelope of\n"
+"                           do_mmap records)\n"
 "      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
+"      --source=NAME        info.event.source of mmap_exec and mprotect_exec records\n"
+"                           (default: mmaptrace), for pipelines that filter on it\n"
 "  -t                       text: time of day in front of each line; -tt with\n"
 "                           microseconds; -ttt seconds since the epoch\n"
 "  -y, --decode-fds         text: print the path with the fd, as 3</usr/lib/x.so>\n"
@@ -286,6 +290,7 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
 		{ "append", no_argument, NULL, 'A' },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "decode-fds", no_argument, NULL, 'y' },
 		{ "string-limit", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
@@ -372,13 +377,23 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 			}
 			o->stats_ns = v * 1000000000ULL;
 			break;
+		case OPT_SOURCE:
+			/* A JSON string, so anything goes but nothing. */
+			if (!*optarg) {
+				mmt_error("invalid --source '' (a name for info.event.source)");
+				return -1;
+			}
+			o->emit.source = optarg;
+			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "json")) {
 				o->emit.format = MMT_FORMAT_JSON;
 			} else if (!strcmp(optarg, "text")) {
 				o->emit.format = MMT_FORMAT_TEXT;
+			} else if (!strcmp(optarg, "tracee")) {
+				o->emit.format = MMT_FORMAT_TRACEE;
 			} else {
-				mmt_error("invalid --format '%s' (json or text)", optarg);
+				mmt_error("invalid --format '%s' (json, text or tracee)", optarg);
 				return -1;
 			}
 			break;
@@ -425,6 +440,12 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	if ((o->emit.time || o->emit.fd_paths || o->emit.string_limit) &&
 	    o->emit.format != MMT_FORMAT_TEXT) {
 		mmt_error("-t, -y and -s shape the text form: add --format text");
+		return -1;
+	}
+	/* Tracee has no such events: a Tracee stream holds do_mmap alone. */
+	if (o->emit.format == MMT_FORMAT_TRACEE &&
+	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
+		mmt_error("--format tracee writes do_mmap records only: not -e mmap_exec, mprotect_exec");
 		return -1;
 	}
 	if (!!o->argv + !!o->npids + o->probe.all != 1) {

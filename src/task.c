@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "procfs.h"
 #include "task.h"
@@ -90,36 +91,33 @@ static int note_err(struct mmt_task *t, const char *what, int err)
 	return note(t, "%s: %s", what, err_text(err, buf, sizeof(buf)));
 }
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /*
- * (tgid, start time) names a process within one boot; the boot id makes it unique
- * across boots. Start time is in ticks, so two processes would collide only if the
- * same pid were handed out twice within one tick, i.e. the pid space wrapped around
- * in ~10 ms.
+ * Kunai's process id (kunai-common uuid.rs, ProcUuid, read as a UUID's 16
+ * bytes on a little-endian host): the leader's start in ns of
+ * CLOCK_BOOTTIME, 32 random bits, the tgid. Kunai draws its 32 bits once
+ * per run; here they are the boot id's first, so the same process keeps
+ * its guuid across restarts of the tracer and two hosts still differ. The
+ * start is known to a clock tick only: two processes collide only if the
+ * same pid were handed out twice within one tick.
  */
 static void make_guuid(const struct reader *rd, pid_t tgid, unsigned long long start,
 		       char out[MMT_TASK_GUUID_LEN])
 {
-	uint64_t hi, lo;
+	uint64_t ns = start * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	uint32_t rnd = (uint32_t)(rd->boot_hi >> 32), id = (uint32_t)tgid;
+	uint8_t b[16];
+	int i;
 
-	hi = mix64(rd->boot_hi ^ mix64(start + 0x9e3779b97f4a7c15ULL));
-	lo = mix64(rd->boot_lo ^ mix64((uint64_t)(uint32_t)tgid ^ hi));
-	/* RFC 9562 version 8 (custom) and variant 10, so it parses as a real UUID */
-	hi = (hi & ~0xf000ULL) | 0x8000ULL;
-	lo = (lo & ~(0xc0ULL << 56)) | (0x80ULL << 56);
-	snprintf(out, MMT_TASK_GUUID_LEN, "%08x-%04x-%04x-%04x-%012llx",
-		 (unsigned int)(hi >> 32), (unsigned int)(hi >> 16) & 0xffff,
-		 (unsigned int)hi & 0xffff, (unsigned int)(lo >> 48),
-		 (unsigned long long)(lo & 0xffffffffffffULL));
+	for (i = 0; i < 8; i++)
+		b[i] = (uint8_t)(ns >> (8 * i));
+	for (i = 0; i < 4; i++) {
+		b[8 + i] = (uint8_t)(rnd >> (8 * i));
+		b[12 + i] = (uint8_t)(id >> (8 * i));
+	}
+	snprintf(out, MMT_TASK_GUUID_LEN,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		 b[12], b[13], b[14], b[15]);
 }
 
 /* Without a boot id the guuid is still stable within this boot, so this cannot fail */

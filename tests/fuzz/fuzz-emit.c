@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "emit.h"
+#include "utf8.h"
 
 static char out[1 << 20];
 
@@ -124,6 +125,22 @@ static void check_text(size_t n, const char *path)
 		abort();	/* the quoted path ended early */
 }
 
+static void check_tracee_path(struct json_object *o, const char *path)
+{
+	struct json_object *data, *v, *str;
+	char *want;
+	bool lossy;
+
+	if (!json_object_object_get_ex(o, "data", &data) ||
+	    !(v = json_object_array_get_idx(data, 1)) ||
+	    !json_object_object_get_ex(v, "str", &str))
+		abort();
+	want = mmt_utf8_sanitize(path, strlen(path), &lossy);
+	if (!want || strcmp(want, json_object_get_string(str)))
+		abort();
+	free(want);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *path, comm[16] = "";
@@ -150,6 +167,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = emit_one(MMT_FORMAT_TEXT, path, comm[0] ? comm : NULL);
 	one_line(n);
 	check_text(n, path);
+	/* Tracee's envelope: JSON, and its pathname the path with U+FFFD for bad bytes */
+	n = emit_one(MMT_FORMAT_TRACEE, path, comm[0] ? comm : NULL);
+	one_line(n);
+	o = json_tokener_parse(out);
+	if (!o)
+		abort();
+	check_tracee_path(o, path);
+	json_object_put(o);
 	free(path);
 	return 0;
 }
