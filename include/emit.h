@@ -64,6 +64,7 @@ struct mmt_stats {
 	uint64_t pending;		/* records waiting for hashes */
 	uint64_t threads;		/* threads the reader keeps state for */
 	uint64_t hash_hits, hash_misses, hashed_files, hashed_bytes, hash_skipped;
+	uint64_t proc_reads;		/* files of the traced processes opened in /proc */
 	uint64_t rss_kb;		/* resident set now */
 	uint64_t max_rss_kb;		/* its peak */
 	uint64_t cpu_user_us, cpu_system_us;	/* this process's CPU time */

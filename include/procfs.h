@@ -23,6 +23,40 @@
 /* TASK_COMM_LEN: 15 bytes and the NUL */
 #define MMT_PROCFS_COMM_LEN	16
 
+/* What was read */
+
+/* The kinds of /proc access counted by mmt_procfs_reads(). */
+enum mmt_procfs_kind {
+	MMT_PROCFS_STAT,	/* /proc/PID/stat */
+	MMT_PROCFS_STATUS,	/* /proc/PID/status */
+	MMT_PROCFS_CMDLINE,	/* /proc/PID/cmdline */
+	MMT_PROCFS_EXE,		/* /proc/PID/exe: a stat or a readlink */
+	MMT_PROCFS_NS,		/* /proc/PID/ns/mnt */
+	MMT_PROCFS_FD,		/* /proc/PID/fd/N and fdinfo/N */
+	MMT_PROCFS_TASK,	/* /proc/PID/task, listed */
+	MMT_PROCFS_MAPS,	/* /proc/PID/maps, read whole */
+	MMT_PROCFS_MAP_FILES,	/* /proc/PID/map_files/A-B: readlink, stat, statfs, open */
+	MMT_PROCFS_SELF,	/* the tool's own: /proc/self/statm, boot_id */
+	MMT_PROCFS_NKINDS
+};
+
+/* The counts by kind, indexed by enum mmt_procfs_kind. */
+struct mmt_procfs_reads {
+	uint64_t n[MMT_PROCFS_NKINDS];
+};
+
+/**
+ * mmt_procfs_reads() - the /proc accesses made so far (open, stat, readlink,
+ * statfs: one each), by kind
+ * @out: filled, or NULL
+ * Return: the total of the traced processes' files (all kinds but
+ *	MMT_PROCFS_SELF): the figure a per-mapping cost is made of.
+ */
+uint64_t mmt_procfs_reads(struct mmt_procfs_reads *out);
+
+/** mmt_procfs_kind_name() - "stat", "maps", ...: a static string. */
+const char *mmt_procfs_kind_name(enum mmt_procfs_kind k);
+
 /* One task */
 
 /**

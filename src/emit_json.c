@@ -587,6 +587,7 @@ static int json_stats(void *state, struct mmt_line *l, const struct mmt_stats *s
 	r |= add_u64(o, "hashed_files", s->hashed_files);
 	r |= add_u64(o, "hashed_bytes", s->hashed_bytes);
 	r |= add_u64(o, "hash_skipped", s->hash_skipped);
+	r |= add_u64(o, "proc_reads", s->proc_reads);
 	r |= add_u64(o, "rss_kb", s->rss_kb);
 	r |= add_u64(o, "max_rss_kb", s->max_rss_kb);
 	r |= add_u64(o, "cpu_user_us", s->cpu_user_us);

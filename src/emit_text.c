@@ -245,10 +245,11 @@ static int text_stats(void *state, struct mmt_line *l, const struct mmt_stats *s
 	r |= mmt_line_printf(l, "stats: %" PRIu64 " events, %" PRIu64 " mappings, %" PRIu64
 			     " records, %" PRIu64 " filtered, %" PRIu64 " lost, %" PRIu64
 			     " missed, %" PRIu64 " unpaired, %" PRIu64 " pending, %" PRIu64
-			     " threads, hash cache %" PRIu64 "/%" PRIu64 " hits, rss %" PRIu64
-			     " KiB ---\n", s->events, s->mappings, s->records, s->filtered,
-			     s->lost, s->missed, s->unpaired, s->pending, s->threads,
-			     s->hash_hits, s->hash_hits + s->hash_misses, s->rss_kb);
+			     " threads, hash cache %" PRIu64 "/%" PRIu64 " hits, %" PRIu64
+			     " /proc reads, rss %" PRIu64 " KiB ---\n", s->events, s->mappings,
+			     s->records, s->filtered, s->lost, s->missed, s->unpaired, s->pending,
+			     s->threads, s->hash_hits, s->hash_hits + s->hash_misses,
+			     s->proc_reads, s->rss_kb);
 	return r ? -ENOMEM : 0;
 }
 

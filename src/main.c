@@ -53,7 +53,14 @@ struct tracer {
 	bool tracing;		/* events were enabled */
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
 	uint64_t last_sweep;
+	int delivered;		/* events the last drain delivered */
 };
+
+/*
+ * While events flow, the reader sleeps this long on its other descriptors
+ * before it drains again, rather than on the buffers (see main_loop()).
+ */
+#define COALESCE_MS	1
 
 static int64_t mono_to_utc_offset(void)
 {
@@ -77,6 +84,7 @@ static int drain(struct tracer *t, bool final)
 
 	mmt_enrich_next_batch(t->enrich);
 	r = mmt_ring_drain(t->ring, final, mmt_enrich_deliver, t->enrich);
+	t->delivered = r > 0 ? r : 0;
 	if (r >= 0)
 		r = mmt_stats_lost(t->stats, final);
 	if (r >= 0 && now - t->last_sweep >= t->opt->sweep_ns) {
@@ -152,6 +160,7 @@ static int main_loop(struct tracer *t)
 	struct pollfd fds[3 + MMT_MAX_PIDS + 2 * 1024];
 	int n, ntarget, ncpu, nperf, r, wake_fd = mmt_enrich_wake_fd(t->enrich);
 	int out_fd = -1, pipe_fd = -1;
+	bool flowing;
 
 	for (;;) {
 		if (mmt_target_finished(t->target, t->probe))
@@ -170,10 +179,20 @@ static int main_loop(struct tracer *t)
 		 */
 		fds[n++] = (struct pollfd){ .fd = pipe_fd };
 		ntarget = mmt_target_pollfds(t->target, fds + n);
-		ncpu = mmt_ring_pollfds(t->ring, fds + n + ntarget);
-		nperf = t->perf ? mmt_perf_pollfds(t->perf, fds + n + ntarget + ncpu) : 0;
-		r = poll(fds, (nfds_t)(n + ntarget + ncpu + nperf),
-			 mmt_ring_held(t->ring) ? 2 : 100);
+		/*
+		 * The buffers wake a reader asleep on them at the next event
+		 * (buffer_percent 0): when the reader keeps up, that is a
+		 * wakeup per event, which costs the traced process an
+		 * interrupt and, with the CPUs busy, the reader taking its
+		 * CPU, for every call. So while events flow, sleep
+		 * COALESCE_MS on the rest and drain what came meanwhile; wait
+		 * on the buffers again once a drain finds nothing.
+		 */
+		flowing = t->delivered > 0 || mmt_ring_held(t->ring);
+		ncpu = flowing ? 0 : mmt_ring_pollfds(t->ring, fds + n + ntarget);
+		nperf = flowing || !t->perf ? 0 :
+			mmt_perf_pollfds(t->perf, fds + n + ntarget + ncpu);
+		r = poll(fds, (nfds_t)(n + ntarget + ncpu + nperf), flowing ? COALESCE_MS : 100);
 		if (r < 0 && errno != EINTR)
 			return mmt_perror(-errno, "poll");
 		if (fds[0].revents && handle_signals(t))

@@ -99,13 +99,22 @@ static int snapshot_read(struct maps_snapshot *s, pid_t pid)
 	s->n = 0;
 	s->taken = mmt_mono_ns();
 	r = start_time(pid, &s->start_mono, &ticks);
+	/*
+	 * Gone now, so gone for every event before now: the slot stays, empty,
+	 * and find_vma() answers -ESRCH for those without reading /proc again
+	 * (an exec storm's child is gone before most of its mappings are read).
+	 */
+	if (r == -ESRCH) {
+		s->start_mono = 0;
+		return r;
+	}
 	if (r < 0) {
 		s->pid = 0;
 		return r;
 	}
 	r = mmt_procfs_maps(pid, snapshot_add, s);
 	if (r == -ENOENT) {
-		s->pid = 0;
+		s->n = 0;
 		return -ESRCH;
 	}
 	/* The pid was reused while maps was read: these maps are nobody's we know. */

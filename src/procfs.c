@@ -29,6 +29,53 @@
 #define BOOT_ID_PATH		"/proc/sys/kernel/random/boot_id"
 
 /*
+ * Every open, stat, readlink or statfs of a /proc path, by kind: the cost
+ * the traced processes pay (a maps read or a map_files lookup takes their
+ * mmap lock) and what the kernel's own records are meant to make rare.
+ * Relaxed atomics: a count, not a synchronisation.
+ */
+static uint64_t reads[MMT_PROCFS_NKINDS];
+
+static const char *const kind_names[MMT_PROCFS_NKINDS] = {
+	[MMT_PROCFS_STAT] = "stat",
+	[MMT_PROCFS_STATUS] = "status",
+	[MMT_PROCFS_CMDLINE] = "cmdline",
+	[MMT_PROCFS_EXE] = "exe",
+	[MMT_PROCFS_NS] = "ns",
+	[MMT_PROCFS_FD] = "fd",
+	[MMT_PROCFS_TASK] = "task",
+	[MMT_PROCFS_MAPS] = "maps",
+	[MMT_PROCFS_MAP_FILES] = "map_files",
+	[MMT_PROCFS_SELF] = "self",
+};
+
+static void count(enum mmt_procfs_kind k)
+{
+	__atomic_fetch_add(&reads[k], 1, __ATOMIC_RELAXED);
+}
+
+uint64_t mmt_procfs_reads(struct mmt_procfs_reads *out)
+{
+	uint64_t total = 0;
+	int k;
+
+	for (k = 0; k < MMT_PROCFS_NKINDS; k++) {
+		uint64_t v = __atomic_load_n(&reads[k], __ATOMIC_RELAXED);
+
+		if (out)
+			out->n[k] = v;
+		if (k != MMT_PROCFS_SELF)
+			total += v;
+	}
+	return total;
+}
+
+const char *mmt_procfs_kind_name(enum mmt_procfs_kind k)
+{
+	return k < MMT_PROCFS_NKINDS ? kind_names[k] : "?";
+}
+
+/*
  * Read up to size - 1 bytes of a /proc file and NUL-terminate. A seq_file may hand
  * its contents over in several reads, so read until EOF or the buffer is full.
  * Return: length, or -errno.
@@ -133,6 +180,7 @@ int mmt_procfs_stat(pid_t pid, struct mmt_procfs_stat *st)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	count(MMT_PROCFS_STAT);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
@@ -162,6 +210,7 @@ int mmt_procfs_status(pid_t pid, struct mmt_procfs_status *st)
 
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	count(MMT_PROCFS_STATUS);
 	n = read_small(path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
@@ -194,6 +243,7 @@ int mmt_procfs_cmdline(pid_t pid, size_t cap, char **out, size_t *len, bool *tru
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	count(MMT_PROCFS_CMDLINE);
 	return mmt_read_file(path, cap, out, len, truncated);
 }
 
@@ -205,11 +255,13 @@ int mmt_procfs_exe(pid_t pid, char **path, bool *deleted)
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	if (deleted) {
+		count(MMT_PROCFS_EXE);
 		if (stat(link, &st) < 0)
 			return -errno;
 		*deleted = st.st_nlink == 0;
 	}
 	if (path) {
+		count(MMT_PROCFS_EXE);
 		r = read_link(link, path);
 		if (r < 0)
 			return r;
@@ -223,6 +275,7 @@ int mmt_procfs_mnt_ns(pid_t pid, unsigned long long *ino)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	count(MMT_PROCFS_NS);
 	if (stat(path, &st) < 0)
 		return -errno;
 	*ino = st.st_ino;
@@ -238,11 +291,13 @@ int mmt_procfs_fd_flags(pid_t pid, int64_t fd, const struct mmt_file_id *want,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%" PRId64, (int)pid, fd);
+	count(MMT_PROCFS_FD);
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (st.st_dev != want->dev || st.st_ino != want->ino)
 		return -ESTALE;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%" PRId64, (int)pid, fd);
+	count(MMT_PROCFS_FD);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -269,6 +324,7 @@ int mmt_procfs_threads(pid_t pid, pid_t **tids, size_t *n)
 		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	else
 		snprintf(path, sizeof(path), "/proc/self/task");
+	count(MMT_PROCFS_TASK);
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
@@ -337,6 +393,7 @@ int mmt_procfs_maps(pid_t pid, int (*fn)(const struct mmt_procfs_vma *v, void *c
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	count(MMT_PROCFS_MAPS);
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
@@ -362,9 +419,11 @@ int mmt_procfs_map_file(pid_t pid, uint64_t start, uint64_t end, char **path,
 
 	*path = NULL;
 	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
+	count(MMT_PROCFS_MAP_FILES);
 	r = read_link(link, path);
 	if (r < 0)
 		return r;
+	count(MMT_PROCFS_MAP_FILES);
 	if (stat(link, st) < 0) {
 		r = -errno;
 		free(*path);
@@ -378,6 +437,7 @@ int mmt_procfs_map_file_statfs(pid_t pid, uint64_t start, uint64_t end, struct s
 	char link[MMT_PROCFS_MAP_FILE_NAME_MAX];
 
 	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
+	count(MMT_PROCFS_MAP_FILES);
 	return statfs(link, sfs) < 0 ? -errno : 0;
 }
 
@@ -387,6 +447,7 @@ int mmt_procfs_map_file_open(pid_t pid, uint64_t start, uint64_t end, int flags)
 	int fd;
 
 	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
+	count(MMT_PROCFS_MAP_FILES);
 	fd = open(link, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -398,6 +459,7 @@ int mmt_procfs_boot_id(uint64_t *hi, uint64_t *lo)
 	char buf[64];
 	ssize_t n;
 
+	count(MMT_PROCFS_SELF);
 	n = read_small(BOOT_ID_PATH, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
@@ -423,8 +485,10 @@ int mmt_procfs_boot_id(uint64_t *hi, uint64_t *lo)
 uint64_t mmt_procfs_self_rss_kb(void)
 {
 	unsigned long long size, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
+	FILE *f;
 
+	count(MMT_PROCFS_SELF);
+	f = fopen("/proc/self/statm", "re");
 	if (!f)
 		return 0;
 	if (fscanf(f, "%llu %llu", &size, &resident) != 2)

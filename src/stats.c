@@ -148,6 +148,7 @@ static void collect_stats(struct mmt_stats_run *t, struct mmt_stats *s)
 		s->hashed_bytes = es.hash.hashed_bytes;
 		s->hash_skipped = es.hash.skipped + mmt_assemble_skipped(t->src.assemble);
 	}
+	s->proc_reads = mmt_procfs_reads(NULL);
 	s->rss_kb = mmt_procfs_self_rss_kb();
 	if (getrusage(RUSAGE_SELF, &ru) == 0) {
 		/* The kernel updates maxrss lazily: never below what statm says now. */
@@ -169,6 +170,27 @@ int mmt_stats_tick(struct mmt_stats_run *t, bool final)
 	t->last_stats = now;
 	collect_stats(t, &s);
 	return mmt_assemble_stats(t->src.assemble, &s);
+}
+
+/* "/proc reads: N, X per mapping (maps 3, map_files 12)": the kinds read at all. */
+static void proc_summary(const struct mmt_stats *s)
+{
+	struct mmt_procfs_reads pr;
+	const char *sep = " (";
+	int k;
+
+	mmt_procfs_reads(&pr);
+	fprintf(stderr, "mmaptrace: /proc reads: %llu, %.3f per mapping",
+		(unsigned long long)s->proc_reads,
+		s->mappings ? (double)s->proc_reads / (double)s->mappings : 0.0);
+	for (k = 0; k < MMT_PROCFS_NKINDS; k++) {
+		if (k == MMT_PROCFS_SELF || !pr.n[k])
+			continue;
+		fprintf(stderr, "%s%s %llu", sep, mmt_procfs_kind_name(k),
+			(unsigned long long)pr.n[k]);
+		sep = ", ";
+	}
+	fprintf(stderr, "%s\n", *sep == ',' ? ")" : "");
 }
 
 void mmt_stats_summary(struct mmt_stats_run *t)
@@ -223,6 +245,7 @@ void mmt_stats_summary(struct mmt_stats_run *t)
 			(unsigned long long)ps.maps, (unsigned long long)ps.lost,
 			ps.corrupt ? " (and corrupt records skipped)" : "");
 	}
+	proc_summary(&s);
 	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",
 		s.cpu_user_us / 1e6, s.cpu_system_us / 1e6, (unsigned long long)s.max_rss_kb);
 	mmt_enrich_stats(t->src.enrich, &es);
