@@ -119,7 +119,13 @@ static int open_cpu(struct mmt_perf *p, struct perf_cpu *c, const struct mmt_per
 			     PERF_FLAG_FD_CLOEXEC);
 	if (c->fd < 0)
 		return -errno;
-	base = mmap(NULL, (pages + 1) * p->page, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	/*
+	 * Past perf_event_mlock_kb per CPU the ring is charged to RLIMIT_MEMLOCK
+	 * (a service's is 8 MiB): on a host of many CPUs, a smaller ring.
+	 */
+	while ((base = mmap(NULL, (pages + 1) * p->page, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd,
+			    0)) == MAP_FAILED && errno == EPERM && pages > 16)
+		pages /= 2;
 	if (base == MAP_FAILED)
 		return -errno;
 	c->meta = base;
