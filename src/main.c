@@ -324,6 +324,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 	if (r < 0)
 		return r;
 	entries_on = mmt_mono_ns();
+	mmt_target_check_attach(t->target);
 	mmt_enrich_set_window(t->enrich, entries_on, UINT64_MAX);
 	t->tracing = true;
 	mmt_stats_start(t->stats);

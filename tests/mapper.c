@@ -62,6 +62,8 @@
  *                    the guest kernels, where each process costs seconds
  *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
  *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
+ *   drip N MS FILE   map FILE PROT_EXEC at page offset 1, N times, MS ms apart ("map=drip
+ *                    ..." each): a process that maps while a tracer attaches
  *   lease FILE [only]  hold a write lease (SIGIO ignored: never given up) on FILE and
  *                    (without "only") on its own /proc/self/{cmdline,maps,stat,status,
  *                    environ}, then map FILE PROT_EXEC at page offset 1: whoever opens
@@ -596,6 +598,15 @@ int main(int argc, char **argv)
 				return 2;
 		}
 		printf("map=many count=%d\n", n);
+	} else if (!strcmp(argv[i], "drip") && i + 3 < argc) {
+		int n = atoi(argv[i + 1]), k, fd = open_or_die(argv[i + 3]);
+		struct timespec gap = { atoi(argv[i + 2]) / 1000, atoi(argv[i + 2]) % 1000 * 1000000L };
+
+		for (k = 0; k < n; k++) {
+			map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page,
+				   "drip");
+			nanosleep(&gap, NULL);
+		}
 	} else if (!strcmp(argv[i], "lease") && i + 1 < argc) {
 		map_leased(argv[i + 1], !(i + 2 < argc && !strcmp(argv[i + 2], "only")));
 	} else if (!strcmp(argv[i], "try") && i + 1 < argc) {
