@@ -62,7 +62,8 @@ bool mmt_file_id_equal(const struct mmt_file_id *a, const struct mmt_file_id *b)
  * @truncated: set to whether the file had more than @cap bytes; may be NULL
  *
  * Reads to EOF, never trusting st_size: /proc files say 0 and sysfs's may be
- * a guess. A read interrupted by a signal is retried.
+ * a guess. A read interrupted by a signal is retried. Opened O_NONBLOCK: a
+ * lease on the file gives -EWOULDBLOCK at once, not a wait for its break.
  * Return: 0, or -errno (-ENOMEM); on error @out and @len are untouched.
  */
 int mmt_read_file(const char *path, size_t cap, char **out, size_t *len, bool *truncated);

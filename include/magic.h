@@ -27,10 +27,15 @@ struct mmt_magic;
 /**
  * mmt_magic_open() - open libmagic and load its default database.
  *
- * Uses the same flags and database as `file -b` with no options, so descriptions match.
+ * Uses the same flags and database as `file -b` with no options, so descriptions match,
+ * with libmagic's parse limits set (magic_setparam()): the text is that of `file -b -P
+ * indir=15 -P name=30 -P elf_phnum=128 -P elf_shnum=1024 -P elf_notes=64 -P regex=8192
+ * -P bytes=1048576 -P encoding=65536`, which differs from `file -b` only for a file past
+ * one of them.
  *
  * Return: a handle the caller must release with mmt_magic_close(), or NULL with errno set
- * (ENOMEM, or the errno libmagic reported while loading the database; EINVAL if it gave none).
+ * (ENOMEM, or the errno libmagic reported while setting a limit or loading the database;
+ * EINVAL if it gave none).
  */
 struct mmt_magic *mmt_magic_open(void);
 

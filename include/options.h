@@ -44,6 +44,7 @@ struct mmt_options {
 	struct mmt_probe_opts probe;
 	const char *outfile;
 	bool append;		/* -A: never truncate the output file */
+	bool output_any_owner;	/* --output-any-owner: -o FILE of another user, or linked */
 	pid_t pids[MMT_MAX_PIDS];
 	int npids;
 	bool quiet;

@@ -271,8 +271,9 @@ int mmt_procfs_map_file_statfs(pid_t pid, uint64_t start, uint64_t end, struct s
  * @pid: the process
  * @start: the VMA's first address
  * @end: the address after its last
- * @flags: open() flags; O_CLOEXEC is added
- * Return: the fd, the caller's to close; or -errno.
+ * @flags: open() flags; O_CLOEXEC, O_NOCTTY and O_NONBLOCK are added
+ * Return: the fd, the caller's to close; or -errno: -EWOULDBLOCK when a
+ * lease is held on the file (the open would have waited for its break).
  */
 int mmt_procfs_map_file_open(pid_t pid, uint64_t start, uint64_t end, int flags);
 

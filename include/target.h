@@ -64,6 +64,17 @@ void mmt_target_reap(struct mmt_target *t);
 bool mmt_target_finished(const struct mmt_target *t, struct mmt_probe *probe);
 
 /**
+ * mmt_target_check_attach() - say what -p processes mapped before tracing was on
+ *
+ * Call once, right after the events are enabled. The setup takes a few
+ * hundred ms, and seconds on a loaded host: a file mapping a -p process made
+ * since mmt_target_new() (a VMA of /proc/PID/maps not there then) has no
+ * event and no record, so it is counted on standard error instead of the
+ * run looking as if the process mapped nothing. No-op without -p.
+ */
+void mmt_target_check_attach(struct mmt_target *t);
+
+/**
  * mmt_target_exit_status() - mmaptrace's exit status
  * @err: the run's error (< 0: 1), else CMD's status (128 + signal), else 0
  */

@@ -57,7 +57,8 @@ int mmt_read_file(const char *path, size_t cap, char **out, size_t *len, bool *t
 		cap = SIZE_MAX / 2;
 	if (size > cap + 1)
 		size = cap + 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a process may hold a lease on its /proc/self/cmdline (procfs.c). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	/*

@@ -38,6 +38,12 @@ int mmt_identity_open(const char *path, uint64_t dev, uint64_t ino, bool open_it
 	fd = open(path, flags | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, flags);
+	/* Not "process gone": a lease on its /proc/self/maps also sends it here. */
+	if (fd < 0 && errno == EWOULDBLOCK) {
+		snprintf(mi->open_error, sizeof(mi->open_error),
+			 "a lease is held on the mapped file: not opened, not hashed");
+		return -EWOULDBLOCK;
+	}
 	if (fd < 0) {
 		err = errno;
 		snprintf(mi->open_error, sizeof(mi->open_error),

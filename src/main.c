@@ -14,7 +14,6 @@
  * and the kernel is left as it was found.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +30,7 @@
 #include "enrich.h"
 #include "error.h"
 #include "options.h"
+#include "outfile.h"
 #include "perf.h"
 #include "probe.h"
 #include "ring.h"
@@ -106,17 +106,31 @@ static int drain(struct tracer *t, bool final)
 	return r;
 }
 
+/* MMT_OUTFILE_* for -o as the options ask. */
+static unsigned int outfile_flags(const struct mmt_options *o, bool append)
+{
+	return (append ? MMT_OUTFILE_APPEND : 0) | (o->output_any_owner ? MMT_OUTFILE_ANY_OWNER : 0);
+}
+
 /*
  * SIGHUP with -o: logrotate has moved the file away; write a new one at the
  * same name. If that cannot be opened, the old file goes on (nothing lost).
  */
 static void reopen_output(struct tracer *t)
 {
-	int fd = open(t->opt->outfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	char why[MMT_OUTFILE_WHY];
+	bool created;
+	int fd = mmt_outfile_open(t->opt->outfile, outfile_flags(t->opt, true), &created, why,
+				  sizeof(why));
 	int r;
 
+	if (fd < 0 && why[0]) {
+		mmt_error("SIGHUP: refusing %s: %s; still writing to the old file",
+			  t->opt->outfile, why);
+		return;
+	}
 	if (fd < 0) {
-		mmt_perror(-errno, "SIGHUP: cannot reopen %s; still writing to the old file",
+		mmt_perror(fd, "SIGHUP: cannot reopen %s; still writing to the old file",
 			   t->opt->outfile);
 		return;
 	}
@@ -233,22 +247,17 @@ static int setup_signals(struct tracer *t, sigset_t *oldmask)
 
 static int open_output(const struct mmt_options *o, bool *created)
 {
+	char why[MMT_OUTFILE_WHY];
 	int fd;
 
 	*created = false;
 	if (!o->outfile)
 		return STDOUT_FILENO;
-	fd = open(o->outfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | (o->append ? O_APPEND : 0),
-		  0644);
-	if (fd >= 0) {
-		*created = true;
-		return fd;
-	}
-	/* -A: a service restarted keeps what it wrote before; and logrotate's copytruncate works. */
-	if (errno == EEXIST)
-		fd = open(o->outfile, O_WRONLY | O_CLOEXEC | (o->append ? O_APPEND : O_TRUNC));
-	if (fd < 0)
-		return mmt_perror(-errno, "cannot open output file %s", o->outfile);
+	fd = mmt_outfile_open(o->outfile, outfile_flags(o, o->append), created, why, sizeof(why));
+	if (fd < 0 && why[0])
+		mmt_error("refusing output file %s: %s", o->outfile, why);
+	else if (fd < 0)
+		mmt_perror(fd, "cannot open output file %s", o->outfile);
 	return fd;
 }
 
@@ -334,6 +343,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 	if (r < 0)
 		return r;
 	entries_on = mmt_mono_ns();
+	mmt_target_check_attach(t->target);
 	mmt_enrich_set_window(t->enrich, entries_on, UINT64_MAX);
 	t->tracing = true;
 	mmt_stats_start(t->stats);

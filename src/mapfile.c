@@ -298,6 +298,12 @@ static void open_mapped(pid_t pid, const struct vma *v, const struct stat *st,
 	fd = mmt_procfs_map_file_open(pid, v->m.start, v->m.end, O_RDONLY | O_NOATIME);
 	if (fd == -EPERM)
 		fd = mmt_procfs_map_file_open(pid, v->m.start, v->m.end, O_RDONLY);
+	/* The lease holder can renew it forever: waiting would only stall the reader. */
+	if (fd == -EWOULDBLOCK) {
+		snprintf(mi->open_error, sizeof(mi->open_error),
+			 "a lease is held on the mapped file: not opened, not hashed");
+		return;
+	}
 	if (fd < 0) {
 		snprintf(mi->open_error, sizeof(mi->open_error), "cannot open the mapped file: %s",
 			 strerror(-fd));

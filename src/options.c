@@ -30,6 +30,7 @@ enum {
 	OPT_EXCLUDE_PATH,
 	OPT_STATS_INTERVAL,
 	OPT_SOURCE,
+	OPT_OUTPUT_ANY_OWNER,
 };
 
 static void usage(FILE *f)
@@ -74,6 +75,8 @@ static void usage(FILE *f)
 "  -o, --output=FILE        write records to FILE instead of standard output;\n"
 "                           SIGHUP reopens it (log rotation)\n"
 "  -A, --append             append to FILE instead of truncating it\n"
+"      --output-any-owner   write to an existing FILE of another user or with\n"
+"                           other hard links (refused by default)\n"
 "      --format=FORMAT      json (default), text, or tracee (Tracee's envelope of\n"
 "                           do_mmap records)\n"
 "      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
@@ -289,6 +292,7 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
 		{ "append", no_argument, NULL, 'A' },
+		{ "output-any-owner", no_argument, NULL, OPT_OUTPUT_ANY_OWNER },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "decode-fds", no_argument, NULL, 'y' },
@@ -333,6 +337,9 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 			break;
 		case 'A':
 			o->append = true;
+			break;
+		case OPT_OUTPUT_ANY_OWNER:
+			o->output_any_owner = true;
 			break;
 		case 't':
 			if (o->emit.time == MMT_TIME_EPOCH) {
@@ -433,6 +440,10 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		o->argv = argv + optind;
 	if (o->append && !o->outfile) {
 		mmt_error("-A appends to the -o file: give -o FILE");
+		return -1;
+	}
+	if (o->output_any_owner && !o->outfile) {
+		mmt_error("--output-any-owner is about the -o file: give -o FILE");
 		return -1;
 	}
 	o->probe.comms = o->filters.comms;

@@ -76,6 +76,35 @@ const char *mmt_procfs_kind_name(enum mmt_procfs_kind k)
 }
 
 /*
+ * Opens a /proc file for reading. O_NONBLOCK: an unprivileged process may
+ * hold a write lease on its own /proc/self files (measured: cmdline, maps,
+ * stat, status, environ); a plain open then waits the lease-break time
+ * (/proc/sys/fs/lease-break-time, 45 s), a non-blocking one fails at once
+ * with EWOULDBLOCK. Return: a descriptor, or -1 with errno.
+ */
+static int open_proc(const char *path)
+{
+	return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+}
+
+/* open_proc() as a stdio stream: NULL with errno. */
+static FILE *fopen_proc(const char *path)
+{
+	int fd = open_proc(path), err;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "r");
+	if (!f) {
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return f;
+}
+
+/*
  * Read up to size - 1 bytes of a /proc file and NUL-terminate. A seq_file may hand
  * its contents over in several reads, so read until EOF or the buffer is full.
  * Return: length, or -errno.
@@ -86,7 +115,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	ssize_t n;
 	int fd, err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_proc(path);
 	if (fd < 0)
 		return -errno;
 	while (len < size - 1) {
@@ -298,7 +327,7 @@ int mmt_procfs_fd_flags(pid_t pid, int64_t fd, const struct mmt_file_id *want,
 		return -ESTALE;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%" PRId64, (int)pid, fd);
 	count(MMT_PROCFS_FD);
-	f = fopen(path, "re");
+	f = fopen_proc(path);
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
@@ -394,7 +423,7 @@ int mmt_procfs_maps(pid_t pid, int (*fn)(const struct mmt_procfs_vma *v, void *c
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	count(MMT_PROCFS_MAPS);
-	f = fopen(path, "re");
+	f = fopen_proc(path);
 	if (!f)
 		return -errno;
 	while (!r && getline(&line, &size, f) > 0)
@@ -448,7 +477,8 @@ int mmt_procfs_map_file_open(pid_t pid, uint64_t start, uint64_t end, int flags)
 
 	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
 	count(MMT_PROCFS_MAP_FILES);
-	fd = open(link, flags | O_CLOEXEC);
+	/* O_NONBLOCK: see open_proc(); the mapped file may be leased. */
+	fd = open(link, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
 

@@ -2,7 +2,8 @@
 /*
  * The traced processes: CMD forked and held on a pipe until the kernel's
  * pid filter has it, so its first mapping is seen; -p processes with every
- * thread they have now (the kernel adds the later ones with -f).
+ * thread they have now (the kernel adds the later ones with -f), and what
+ * they mapped while the run was being set up, which no event shows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,14 +15,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "error.h"
 #include "options.h"
 #include "probe.h"
 #include "procfs.h"
 #include "target.h"
 
+/* The file-backed VMAs of a -p process at one moment. */
+struct vma_set {
+	struct mmt_procfs_vma *v;
+	size_t n, cap;
+};
+
 struct mmt_target {
 	const struct mmt_options *opt;
+	struct vma_set before[MMT_MAX_PIDS];	/* -p: when the run started */
+	uint64_t started;			/* CLOCK_MONOTONIC ns of that */
 	pid_t child;
 	int child_status;
 	bool child_done;
@@ -29,6 +39,37 @@ struct mmt_target {
 	int pidfds[MMT_MAX_PIDS];
 	int pids_alive;
 };
+
+/* mmt_procfs_maps() callback: keep @v if it maps a file. Return: 0, or -ENOMEM. */
+static int vma_set_add(const struct mmt_procfs_vma *v, void *ctx)
+{
+	struct vma_set *s = ctx;
+	struct mmt_procfs_vma *grown;
+
+	if (!v->ino)
+		return 0;
+	if (s->n == s->cap) {
+		grown = realloc(s->v, (s->cap ? 2 * s->cap : 64) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->v = grown;
+		s->cap = s->cap ? 2 * s->cap : 64;
+	}
+	s->v[s->n++] = *v;
+	return 0;
+}
+
+static bool vma_set_has(const struct vma_set *s, const struct mmt_procfs_vma *v)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].start == v->start && s->v[i].ino == v->ino &&
+		    s->v[i].pgoff == v->pgoff && s->v[i].major == v->major &&
+		    s->v[i].minor == v->minor)
+			return true;
+	return false;
+}
 
 struct mmt_target *mmt_target_new(const struct mmt_options *o)
 {
@@ -41,6 +82,10 @@ struct mmt_target *mmt_target_new(const struct mmt_options *o)
 	t->go_fd = t->status_fd = -1;
 	for (i = 0; i < MMT_MAX_PIDS; i++)
 		t->pidfds[i] = -1;
+	/* A process that cannot be read is reported by mmt_target_scope(). */
+	t->started = mmt_mono_ns();
+	for (i = 0; i < o->npids; i++)
+		(void)mmt_procfs_maps(o->pids[i], vma_set_add, &t->before[i]);
 	return t;
 }
 
@@ -237,6 +282,42 @@ void mmt_target_polled(struct mmt_target *t, const struct pollfd *fds)
 	}
 }
 
+void mmt_target_check_attach(struct mmt_target *t)
+{
+	double took = (double)(mmt_mono_ns() - t->started) / 1e9;
+	struct vma_set now;
+	size_t j, made;
+	int i, r;
+
+	for (i = 0; i < t->opt->npids; i++) {
+		now = (struct vma_set){ 0 };
+		if (!t->before[i].n)
+			continue;
+		/*
+		 * A live process maps its executable at least; a zombie's maps
+		 * are empty, a reaped one's gone: it ended before the events
+		 * were on (or just as they were), and its run would show nothing.
+		 */
+		r = mmt_procfs_maps(t->opt->pids[i], vma_set_add, &now);
+		if (r == -ENOENT || r == -ESRCH || (!r && !now.n))
+			mmt_error("-p %d: exited while tracing was being set up (%.3f s): "
+				  "what it mapped since is not in the records",
+				  (int)t->opt->pids[i], took);
+		else if (r < 0)
+			mmt_perror(r, "-p %d: cannot check what it mapped while tracing was being "
+				   "set up", (int)t->opt->pids[i]);
+		for (made = 0, j = 0; j < now.n; j++)
+			made += !vma_set_has(&t->before[i], &now.v[j]);
+		if (made)
+			mmt_error("-p %d: %zu file mapping%s made while tracing was being set up "
+				  "(%.3f s), before the events were on: not in the records",
+				  (int)t->opt->pids[i], made, made == 1 ? " was" : "s were", took);
+		free(now.v);
+		free(t->before[i].v);
+		t->before[i] = (struct vma_set){ 0 };
+	}
+}
+
 int mmt_target_exit_status(const struct mmt_target *t, int err)
 {
 	if (err < 0)
@@ -262,8 +343,10 @@ void mmt_target_free(struct mmt_target *t)
 		close(t->status_fd);
 		waitpid(t->child, NULL, 0);
 	}
-	for (i = 0; i < MMT_MAX_PIDS; i++)
+	for (i = 0; i < MMT_MAX_PIDS; i++) {
 		if (t->pidfds[i] >= 0)
 			close(t->pidfds[i]);
+		free(t->before[i].v);
+	}
 	free(t);
 }

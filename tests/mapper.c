@@ -62,6 +62,13 @@
  *                    the guest kernels, where each process costs seconds
  *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
  *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
+ *   drip N MS FILE   map FILE PROT_EXEC at page offset 1, N times, MS ms apart ("map=drip
+ *                    ..." each): a process that maps while a tracer attaches
+ *   lease FILE [only]  hold a write lease (SIGIO ignored: never given up) on FILE and
+ *                    (without "only") on its own /proc/self/{cmdline,maps,stat,status,
+ *                    environ}, then map FILE PROT_EXEC at page offset 1: whoever opens
+ *                    one of them blocks for the lease-break time; "lease=file,maps,..." says which
+ *                    were taken
  * After the mappings it prints "ready PID" and waits for EOF on stdin
  * (unless -n: exit at once), so the test can look at /proc/PID/maps.
  * With -w it first prints "waiting PID" and maps only after a line on
@@ -72,6 +79,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,6 +220,36 @@ static void map_exec(const char *path)
 	int fd = open_or_die(path);
 
 	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
+}
+
+/* A write lease on @fd, kept: SIGIO (the break notice) is ignored. Return: 1 if taken. */
+static int hold_lease(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
+}
+
+static void map_leased(const char *path, bool proc_too)
+{
+	static const char *const proc[] = { "cmdline", "maps", "stat", "status", "environ" };
+	char name[64];
+	size_t k;
+	int fd;
+
+	signal(SIGIO, SIG_IGN);
+	fd = open_or_die(path);
+	if (!hold_lease(fd)) {
+		fprintf(stderr, "mapper: lease on %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	printf("lease=file");
+	/* One may be open by a reader right now (a write lease then fails): said, not fatal. */
+	for (k = 0; proc_too && k < sizeof(proc) / sizeof(proc[0]); k++) {
+		snprintf(name, sizeof(name), "/proc/self/%s", proc[k]);
+		if (hold_lease(open(name, O_RDONLY)))
+			printf(",%s", proc[k]);
+	}
+	printf("\n");
+	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "lease");
 }
 
 static void wait_eof(void)
@@ -576,6 +614,17 @@ int main(int argc, char **argv)
 				return 2;
 		}
 		printf("map=many count=%d\n", n);
+	} else if (!strcmp(argv[i], "drip") && i + 3 < argc) {
+		int n = atoi(argv[i + 1]), k, fd = open_or_die(argv[i + 3]);
+		struct timespec gap = { atoi(argv[i + 2]) / 1000, atoi(argv[i + 2]) % 1000 * 1000000L };
+
+		for (k = 0; k < n; k++) {
+			map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page,
+				   "drip");
+			nanosleep(&gap, NULL);
+		}
+	} else if (!strcmp(argv[i], "lease") && i + 1 < argc) {
+		map_leased(argv[i + 1], !(i + 2 < argc && !strcmp(argv[i + 2], "only")));
 	} else if (!strcmp(argv[i], "try") && i + 1 < argc) {
 		int fd = open(argv[i + 1], O_RDONLY | O_NONBLOCK);
 		void *p = fd < 0 ? MAP_FAILED : mmap(NULL, (size_t)page, PROT_READ | PROT_EXEC,

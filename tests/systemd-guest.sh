@@ -130,7 +130,7 @@ check "cgroup" /sys/fs/cgroup/system.slice/mmaptrace.service "$cg"
 check "memory.high, memory.max, pids.max" "268435456 536870912 32" \
 	"$(cat "$cg/memory.high" "$cg/memory.max" "$cg/pids.max" | xargs)"
 check "log directory mode (LogsDirectoryMode=)" 750 "$(stat -c %a /var/log/mmaptrace)"
-check "records file mode (UMask=)" 640 "$(stat -c %a "$LOG")"
+check "records file mode (0600, as created)" 600 "$(stat -c %a "$LOG")"
 
 echo "[${SECONDS}s] logrotate"
 # Rotation as the shipped logrotate configuration does it: under systemd,
@@ -149,7 +149,7 @@ check "after the rotation: not in the rotated file" 0 \
 check "before the rotation: only in the rotated file" "1 0" \
 	"$(jq -c --arg p "$f" 'select(.data.mapped.path == $p)' "$LOG.1" | wc -l) $(grep -cF "\"$f\"" "$LOG")"
 check "the same run after SIGHUP" "active $pid" "$(show ActiveState) $(show MainPID)"
-check "new file mode (logrotate create 0640)" 640 "$(stat -c %a "$LOG")"
+check "new file mode (logrotate create 0600)" 600 "$(stat -c %a "$LOG")"
 every_line_parses "$LOG.1"
 every_line_parses "$LOG"
 
