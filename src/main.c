@@ -91,9 +91,15 @@ static int drain(struct tracer *t, bool final)
 		t->last_sweep = now;
 		mmt_enrich_sweep(t->enrich);
 	}
+	/*
+	 * At the end, wait for the hashes of the last records, before the last
+	 * stats record: it counts them (it counted only the written ones, short
+	 * of the summary, when records still waited for their hashes).
+	 */
+	if (r >= 0 && final)
+		r = mmt_assemble_pump(t->assemble, true);
 	if (r >= 0)
 		r = mmt_stats_tick(t->stats, final);
-	/* At the end, wait for the hashes of the last records. */
 	if (r >= 0)
 		r = mmt_assemble_pump(t->assemble, final);
 	if (r >= 0)
