@@ -35,6 +35,8 @@ struct mmt_kprobe;
 
 /* Environment: a BTF file to read instead of MMT_BTF_VMLINUX, or "none" to use the fallback */
 #define MMT_KPROBE_BTF_ENV	"MMAPTRACE_BTF"
+/* Environment, a test knob: the kretprobes' maxactive (1 to 4096) instead of 8 per CPU */
+#define MMT_KPROBE_MAXACTIVE_ENV	"MMAPTRACE_MAXACTIVE"
 
 /**
  * mmt_kprobe_available() - whether this kernel has kprobe events

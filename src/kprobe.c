@@ -197,9 +197,22 @@ static int build_mprotect(struct mmt_kprobe *k)
  */
 static int pick_maxactive(void)
 {
+	const char *env = getenv(MMT_KPROBE_MAXACTIVE_ENV);
 	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	long m = ncpus > 0 ? ncpus * 8 : MAXACTIVE_MIN;
+	char *end;
 
+	/* A test knob: maxactive 1 makes a storm of mappings miss returns */
+	if (env && *env) {
+		errno = 0;
+		m = strtol(env, &end, 10);
+		if (errno || *end || m < 1 || m > KRETPROBE_MAXACTIVE_MAX) {
+			mmt_error("$%s: '%s' is not a number from 1 to %d",
+				  MMT_KPROBE_MAXACTIVE_ENV, env, KRETPROBE_MAXACTIVE_MAX);
+			return -EINVAL;
+		}
+		return (int)m;
+	}
 	if (m < MAXACTIVE_MIN)
 		m = MAXACTIVE_MIN;
 	return m > KRETPROBE_MAXACTIVE_MAX ? KRETPROBE_MAXACTIVE_MAX : (int)m;
@@ -270,6 +283,10 @@ struct mmt_kprobe *mmt_kprobe_alloc(pid_t pid)
 	snprintf(k->return_event, sizeof(k->return_event), MMT_KPROBE_FUNC "_return_%d",
 		 (int)pid);
 	k->maxactive = pick_maxactive();
+	if (k->maxactive < 0) {
+		r = k->maxactive;
+		goto out_free;
+	}
 	k->faults_missed = kernel_counts_faults();
 	snprintf(k->mp_entry_event, sizeof(k->mp_entry_event), MMT_KPROBE_MPROTECT_FUNC "_entry_%d",
 		 (int)pid);
