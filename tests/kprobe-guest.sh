@@ -337,7 +337,12 @@ kmissed=$(awk '$1 ~ /^do_mmap_return_/ { r = $3 } $1 ~ /^do_mmap_entry_/ { e = $
 	{ cat "$WORK/res"; fail "storm: kernel's count $kmissed, the tool's $missed"; }
 check "storm: our kprobes after the run" 0 "$(ours)"
 
-# Without BTF: btf.c's table for this version must give the same truth.
+# Without BTF: btf.c's table for this version must give the same truth, first
+# as the guest's BTF has it, then in the records.
+"$BTF_DUMP" --fallback "$kver" > "$WORK/fallback" || fail "no built-in layout for $kver"
+while IFS== read -r key want; do
+	check "fallback table: $key" "$want" "$(sed -n "s/^$key=//p" "$WORK/fallback")"
+done < "$WORK/truth"
 export MMAPTRACE_BTF=none
 trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- loaders "$f"
 unset MMAPTRACE_BTF
@@ -353,6 +358,22 @@ grep -q "no BTF: .*wrong if this one is built differently" "$WORK/err" &&
 	ok "fallback: -q still warns" || { cat "$WORK/err"; fail "fallback: -q hid the warning"; }
 "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
 check "BTF layout under -q: stderr" "" "$(grep -v '^mmaptrace: [0-9]* events\|reader cpu' "$WORK/err")"
+# A kernel the table does not know (setarch makes the release 2.6.N), without BTF:
+# the kprobes are refused, saying why, rather than placed with a guess; with
+# --backend auto the run goes on with the tracepoints.
+MMAPTRACE_BTF=none setarch "$(uname -m)" --uname-2.6 "$MMAPTRACE" --backend kprobe \
+	-o "$WORK/out.json" -- true 2> "$WORK/err"
+check "unknown kernel without BTF: --backend kprobe exit status" 1 "$?"
+grep -q "cannot place the do_mmap kprobe: no BTF (\$MMAPTRACE_BTF=none) and no built-in layout for kernel 2\.6\." \
+	"$WORK/err" && ok "unknown kernel without BTF: refused, and says why" ||
+	{ cat "$WORK/err"; fail "unknown kernel without BTF: no clear refusal"; }
+check "unknown kernel without BTF: records" 0 "$(wc -l < "$WORK/out.json")"
+MMAPTRACE_BTF=none setarch "$(uname -m)" --uname-2.6 "$MMAPTRACE" -o "$WORK/out.json" \
+	-- true 2> "$WORK/err"
+check "unknown kernel without BTF, --backend auto: exit status" 0 "$?"
+grep -q 'backend: tracepoint' "$WORK/err" && ok "unknown kernel without BTF: tracepoint backend" ||
+	{ cat "$WORK/err"; fail "unknown kernel without BTF: no fallback to the tracepoints"; }
+check "unknown kernel without BTF: our kprobes after" 0 "$(ours)"
 
 # An executable stack (PT_GNU_STACK RWE, as gcc -z execstack makes it): execve
 # itself makes the stack executable through mprotect_fixup, while the stack is
