@@ -41,6 +41,8 @@ struct mmt_kprobe;
 
 /* Environment: a BTF file to read instead of MMT_BTF_VMLINUX, or "none" to use the fallback */
 #define MMT_KPROBE_BTF_ENV	"MMAPTRACE_BTF"
+/* Environment, a test knob: the kretprobes' maxactive (1 to 4096) instead of 8 per CPU */
+#define MMT_KPROBE_MAXACTIVE_ENV	"MMAPTRACE_MAXACTIVE"
 
 /**
  * mmt_kprobe_available() - whether this kernel has kprobe events
@@ -99,6 +101,7 @@ int mmt_kprobe_print(const struct mmt_kprobe *k, FILE *f);
  * @k: the definitions
  *
  * They are created disabled everywhere; enable them in an instance only.
+ * Once made, kprobe_profile is read as the baseline of mmt_kprobe_missed().
  * On failure nothing is left and a message, with the kernel's error_log line
  * (tracefs_error_last()), has been printed.
  * Return: 0 or -errno.
@@ -134,12 +137,22 @@ const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k);
 /**
  * mmt_kprobe_missed() - hits the kernel could not record, from kprobe_profile
  * @k: created probes
- * @entry: missed hits of the kprobe (e.g. recursion), or NULL
- * @ret: missed returns of the kretprobe (no free instance: more tasks were
- *	inside do_mmap at once than maxactive allows), or NULL
+ * @entry: missed hits of the kprobes (e.g. recursion) since they were made,
+ *	do_mmap's and mprotect_fixup's; or NULL. Always 0 before Linux 5.14,
+ *	which counts a fault in a probe's fetch as a miss of every probe on
+ *	that address (the do_mmap entry's fetches fault for each anonymous
+ *	mapping, whose file is NULL, and the event is recorded all the same):
+ *	mmt_kprobe_describe() says so
+ * @ret: missed returns of the kretprobes (no free instance: more tasks were
+ *	inside the function at once than maxactive allows), or NULL
+ *
+ * Counted from mmt_kprobe_create()'s baseline, so misses of other probes
+ * counted before ours existed are not in them; the entries' misses, which
+ * the kernel counts in the kretprobes' column too, are not in @ret. Neither
+ * count ever goes down from one call to the next.
  * Return: 0, or -errno (-ENOENT: the probes are not in kprobe_profile).
  */
-int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret);
+int mmt_kprobe_missed(struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret);
 
 /**
  * mmt_kprobe_remove_group() - delete every kprobe and kretprobe of @group

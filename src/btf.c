@@ -437,8 +437,8 @@ out_free:
 
 /*
  * Fallback for kernels whose BTF is missing (CONFIG_DEBUG_INFO_BTF=n). Values measured with
- * tests/btf-dump on Debian bookworm's stock amd64 kernels (6.1.0-NN, 6.12.NN+deb12) booted
- * by scripts/qemu-run. A custom config or another distribution's kernel can lay the structs
+ * tests/btf-dump on Debian's stock amd64 kernels (bullseye's 5.10.0-NN, bookworm's 6.1.0-NN
+ * and 6.12.NN+deb12) booted by scripts/qemu-run. A custom config or another distribution's kernel can lay the structs
  * out differently, so these may be wrong there: they are a guess, used only without BTF.
  */
 static const struct {
@@ -446,6 +446,18 @@ static const struct {
 	const char *source;
 	struct mmt_btf_layout layout;
 } fallbacks[] = {
+	/* do_mmap has no vm_flags (6.6 added it back); mprotect_fixup has no vma_iterator (6.2) */
+	{ "5.10.", "fallback:5.10", {
+		.arg_file = 1, .arg_addr = 2, .arg_len = 3, .arg_prot = 4, .arg_flags = 5,
+		.arg_vm_flags = 0, .arg_pgoff = 6,
+		.off_file_f_inode = 32, .off_file_f_flags = 64, .off_inode_i_ino = 64,
+		.off_inode_i_sb = 40, .off_sb_s_dev = 16,
+		.off_inode_ctime_sec = 120, .off_inode_ctime_nsec = 128,
+		.size_ctime_sec = 8, .size_ctime_nsec = 8,
+		.size_i_ino = 8, .size_s_dev = 4, .size_f_flags = 4,
+		.mp_arg_vma = 1, .mp_arg_start = 3, .mp_arg_end = 4, .mp_arg_newflags = 5,
+		.off_vma_vm_flags = 80, .off_vma_vm_file = 160,
+	} },
 	{ "6.1.", "fallback:6.1", {
 		.arg_file = 1, .arg_addr = 2, .arg_len = 3, .arg_prot = 4, .arg_flags = 5,
 		.arg_vm_flags = 0, .arg_pgoff = 6,

@@ -8,6 +8,14 @@
  * Both events are named after the run's pid as well as grouped by it:
  * kprobe_profile lists events by name only, without their group, so a name
  * shared with another run (or another tool) would make its counts ambiguous.
+ *
+ * The kernel joins every probe on one address into one aggregate kprobe and
+ * counts a miss of it in each member's MISSED column: the kretprobe's too,
+ * and any other tool's or run's probe on do_mmap. A kretprobe's column also
+ * has its returns missed for want of an instance (6.x, and 5.10 since the
+ * fix was backported to it). Before 5.14 a fault in a member's fetch (the
+ * file fields of an anonymous mapping, whose file is NULL) counts as a miss
+ * too: two per failed fetch, measured on 5.10, while the event is recorded.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,6 +33,14 @@
 /* The kernel refuses a larger maxactive ("Maxactive is too big") */
 #define KRETPROBE_MAXACTIVE_MAX	4096
 #define MAXACTIVE_MIN		128
+/* Reads of kprobe_profile for a baseline that no miss changed while it was read */
+#define BASELINE_TRIES		8
+
+/* The MISSED columns of our events in kprobe_profile */
+struct missed_cols {
+	uint64_t entry, ret;		/* do_mmap */
+	uint64_t mp_entry, mp_ret;	/* mprotect_fixup; 0 where not probed */
+};
 
 struct mmt_kprobe {
 	struct mmt_btf_layout layout;
@@ -38,6 +54,10 @@ struct mmt_kprobe {
 	char mp_return_event[48];
 	char mp_entry_args[512];	/* "" when mprotect_fixup is not probed */
 	int maxactive;
+	bool faults_missed;	/* the kernel counts a fault in a fetch as a miss */
+	struct missed_cols base;	/* the columns once all our probes existed */
+	uint64_t entry_missed;	/* the counts reported so far: they never go down */
+	uint64_t ret_missed;
 	bool entry_created;
 	bool return_created;
 	bool mp_entry_created;
@@ -176,12 +196,40 @@ static int build_mprotect(struct mmt_kprobe *k)
  */
 static int pick_maxactive(void)
 {
+	const char *env = getenv(MMT_KPROBE_MAXACTIVE_ENV);
 	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	long m = ncpus > 0 ? ncpus * 8 : MAXACTIVE_MIN;
+	char *end;
 
+	/* A test knob: maxactive 1 makes a storm of mappings miss returns */
+	if (env && *env) {
+		errno = 0;
+		m = strtol(env, &end, 10);
+		if (errno || *end || m < 1 || m > KRETPROBE_MAXACTIVE_MAX) {
+			mmt_error("$%s: '%s' is not a number from 1 to %d",
+				  MMT_KPROBE_MAXACTIVE_ENV, env, KRETPROBE_MAXACTIVE_MAX);
+			return -EINVAL;
+		}
+		return (int)m;
+	}
 	if (m < MAXACTIVE_MIN)
 		m = MAXACTIVE_MIN;
 	return m > KRETPROBE_MAXACTIVE_MAX ? KRETPROBE_MAXACTIVE_MAX : (int)m;
+}
+
+/*
+ * Before 5.14 the x86 kprobe fault handler counted a fault inside a probe's
+ * handler as a miss (5.14 removed kprobe::fault_handler and that count with
+ * it); measured: 5.10 counts them, 6.1 does not.
+ */
+static bool kernel_counts_faults(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major < 5 || (major == 5 && minor < 14);
 }
 
 static int load_layout(struct mmt_kprobe *k)
@@ -234,6 +282,11 @@ struct mmt_kprobe *mmt_kprobe_alloc(pid_t pid)
 	snprintf(k->return_event, sizeof(k->return_event), MMT_KPROBE_FUNC "_return_%d",
 		 (int)pid);
 	k->maxactive = pick_maxactive();
+	if (k->maxactive < 0) {
+		r = k->maxactive;
+		goto out_free;
+	}
+	k->faults_missed = kernel_counts_faults();
 	snprintf(k->mp_entry_event, sizeof(k->mp_entry_event), MMT_KPROBE_MPROTECT_FUNC "_entry_%d",
 		 (int)pid);
 	snprintf(k->mp_return_event, sizeof(k->mp_return_event),
@@ -274,6 +327,10 @@ int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f)
 		    l->off_file_f_inode, l->off_file_f_flags, l->off_inode_i_ino,
 		    l->off_inode_i_sb, l->off_sb_s_dev,
 		    l->off_inode_ctime_sec, l->off_inode_ctime_nsec) < 0)
+		return -errno;
+	if (k->faults_missed &&
+	    fprintf(f, "mmaptrace: this kernel (before 5.14) counts a fault in a probe's fetch "
+		    "as a miss: entries missed are not counted, returns missed are\n") < 0)
 		return -errno;
 	if (!k->mp_entry_args[0])
 		return fprintf(f, "mmaptrace: no %s in the layout: mprotect is watched through the "
@@ -364,42 +421,79 @@ static int delete_event(const char *group, const char *event)
 	return r;
 }
 
-int mmt_kprobe_create(struct mmt_kprobe *k)
+/* Adds the line @make writes for @k; Return: 0 or -errno, with a message. */
+static int create_one(struct mmt_kprobe *k, void (*make)(const struct mmt_kprobe *, char *, size_t),
+		      bool *created)
 {
 	char line[1200];
 	int r;
 
-	entry_line(k, line, sizeof(line));
+	make(k, line, sizeof(line));
 	r = kprobe_events_append(line);
 	if (r < 0)
 		return add_failed(r, line);
-	k->entry_created = true;
-	return_line(k, line, sizeof(line));
-	r = kprobe_events_append(line);
+	*created = true;
+	return 0;
+}
+
+static int read_missed(const struct mmt_kprobe *k, struct missed_cols *m);
+
+/*
+ * The columns before any of our probes is enabled. A miss of another probe
+ * on the same function counted between a return's line and its entry's
+ * makes that read's difference low: the highest of the reads is kept, and
+ * two reads alike had no miss in between.
+ */
+static void take_baseline(struct mmt_kprobe *k)
+{
+	struct missed_cols m, prev;
+	int64_t d = INT64_MIN, mp_d = INT64_MIN;
+	int i;
+
+	for (i = 0; i < BASELINE_TRIES; i++) {
+		/* Never readable: mmt_kprobe_missed() fails, and the summary has no counts */
+		if (read_missed(k, &m) < 0) {
+			if (!i)
+				return;
+			m = prev;
+			break;
+		}
+		if ((int64_t)(m.ret - m.entry) > d)
+			d = (int64_t)(m.ret - m.entry);
+		if ((int64_t)(m.mp_ret - m.mp_entry) > mp_d)
+			mp_d = (int64_t)(m.mp_ret - m.mp_entry);
+		if (i && !memcmp(&m, &prev, sizeof(m)))
+			break;
+		prev = m;
+	}
+	k->base.entry = m.entry;
+	k->base.ret = m.entry + (uint64_t)d;
+	k->base.mp_entry = m.mp_entry;
+	k->base.mp_ret = m.mp_entry + (uint64_t)mp_d;
+}
+
+int mmt_kprobe_create(struct mmt_kprobe *k)
+{
+	int r;
+
+	/*
+	 * Each return before its entry: kprobe_profile lists events in the
+	 * order they were made, so a miss counted while it is read can only
+	 * make a return count low, never high (mmt_kprobe_missed()).
+	 */
+	r = create_one(k, return_line, &k->return_created);
+	if (!r)
+		r = create_one(k, entry_line, &k->entry_created);
+	if (!r && k->mp_entry_args[0])
+		r = create_one(k, mp_return_line, &k->mp_return_created);
+	if (!r && k->mp_entry_args[0])
+		r = create_one(k, mp_entry_line, &k->mp_entry_created);
 	if (r < 0) {
-		add_failed(r, line);
 		mmt_kprobe_destroy(k);
 		return r;
 	}
-	k->return_created = true;
-	if (!k->mp_entry_args[0])
-		return 0;
-	mp_entry_line(k, line, sizeof(line));
-	r = kprobe_events_append(line);
-	if (r < 0)
-		goto out_failed;
-	k->mp_entry_created = true;
-	mp_return_line(k, line, sizeof(line));
-	r = kprobe_events_append(line);
-	if (r < 0)
-		goto out_failed;
-	k->mp_return_created = true;
+	take_baseline(k);
 	return 0;
-
-out_failed:
-	add_failed(r, line);
-	mmt_kprobe_destroy(k);
-	return r;
 }
 
 /* Deletes @event if this run made it; Return: 0 or -errno. */
@@ -457,21 +551,19 @@ const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k)
 	return k->mp_return_event;
 }
 
-int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret)
+/*
+ * "  EVENT  HITS  MISSED" per line. Return: 0, or -errno (-ENOENT: the
+ * do_mmap pair is not listed).
+ */
+static int read_missed(const struct mmt_kprobe *k, struct missed_cols *m)
 {
 	char *buf = tracefs_instance_file_read(NULL, "kprobe_profile", NULL);
 	char *line, *save = NULL;
-	uint64_t e = 0, r = 0;
 	int found = 0;
 
 	if (!buf)
 		return errno ? -errno : -ENOENT;
-	/*
-	 * "  EVENT  HITS  MISSED" per line. For a kretprobe MISSED includes the
-	 * returns lost for want of a free instance (measured on 6.1 and 6.12:
-	 * hits + missed = the kprobe's hits). The mprotect_fixup pair, where it
-	 * was placed, counts in with the do_mmap pair: a miss is a lost call.
-	 */
+	memset(m, 0, sizeof(*m));
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[64];
 		unsigned long long hit, missed;
@@ -479,23 +571,58 @@ int mmt_kprobe_missed(const struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret
 		if (sscanf(line, "%63s %llu %llu", name, &hit, &missed) != 3)
 			continue;
 		if (!strcmp(name, k->entry_event)) {
-			e += missed;
+			m->entry = missed;
 			found |= 1;
 		} else if (!strcmp(name, k->return_event)) {
-			r += missed;
+			m->ret = missed;
 			found |= 2;
 		} else if (!strcmp(name, k->mp_entry_event)) {
-			e += missed;
+			m->mp_entry = missed;
 		} else if (!strcmp(name, k->mp_return_event)) {
-			r += missed;
+			m->mp_ret = missed;
 		}
 	}
 	free(buf);
-	if (entry)
-		*entry = e;
-	if (ret)
-		*ret = r;
 	return found == 3 ? 0 : -ENOENT;
+}
+
+/* @ret's count less @entry's, each since the baseline; negative while a read raced a miss */
+static int64_t returns_only(uint64_t ret, uint64_t entry, uint64_t ret0, uint64_t entry0)
+{
+	return (int64_t)(ret - ret0) - (int64_t)(entry - entry0);
+}
+
+int mmt_kprobe_missed(struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret)
+{
+	const struct missed_cols *b = &k->base;
+	struct missed_cols m;
+	int64_t rets;
+	uint64_t ents;
+	int r;
+
+	r = read_missed(k, &m);
+	if (r < 0)
+		return r;
+	/*
+	 * A pair's entry and return are members of one aggregate kprobe: each
+	 * of its misses is in both columns, so the return's own misses are
+	 * the difference. The return's line is read first: a miss counted
+	 * between the two lines lowers this count for one read, and the
+	 * next one has it right.
+	 */
+	rets = returns_only(m.ret, m.entry, b->ret, b->entry) +
+	       returns_only(m.mp_ret, m.mp_entry, b->mp_ret, b->mp_entry);
+	if (rets > 0 && (uint64_t)rets > k->ret_missed)
+		k->ret_missed = (uint64_t)rets;
+	/* Where faults count as misses, the entry's column is no count of losses. */
+	ents = k->faults_missed ? 0 : (m.entry - b->entry) + (m.mp_entry - b->mp_entry);
+	if (ents > k->entry_missed)
+		k->entry_missed = ents;
+	if (entry)
+		*entry = k->entry_missed;
+	if (ret)
+		*ret = k->ret_missed;
+	return 0;
 }
 
 /*
