@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -279,6 +280,43 @@ static const char *file_type(mode_t mode)
 }
 
 /*
+ * The device of the kernel's internal shmem mount, which holds memfds and
+ * the shared anonymous memory of MAP_SHARED|MAP_ANONYMOUS or of a shared
+ * mapping of /dev/zero: a memfd of our own says it. 0 if none can be made.
+ */
+static dev_t shm_dev(void)
+{
+	static dev_t dev;
+	static bool known;
+	struct stat st;
+	int fd;
+
+	if (known)
+		return dev;
+	known = true;
+	fd = memfd_create("mmaptrace-shm", MFD_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0)
+		dev = st.st_dev;
+	close(fd);
+	return dev;
+}
+
+/*
+ * Shared anonymous memory: "dev/zero" is the kernel's name for all of it
+ * (shmem_zero_setup()), and no one else can make a file of that name on
+ * that mount (a memfd's name starts "memfd:"). It holds no file content,
+ * only what the process wrote, and hashing it cost a second of CPU per
+ * 256 MiB mapped with one call.
+ */
+static bool shared_anon(const struct stat *st, const char *path)
+{
+	return path && st->st_nlink == 0 && shm_dev() && st->st_dev == shm_dev() &&
+	       !strcmp(path, "/dev/zero (deleted)");
+}
+
+/*
  * Opens the object @v maps in @pid for hashing: only a regular file (opening
  * a device can have effects: a tape rewinds), and only if what was opened is
  * still the object @st describes.
@@ -292,6 +330,11 @@ static void open_mapped(pid_t pid, const struct vma *v, const struct stat *st,
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(mi->open_error, sizeof(mi->open_error), "not a regular file (%s): not hashed",
 			 file_type(st->st_mode));
+		return;
+	}
+	if (shared_anon(st, mi->path)) {
+		snprintf(mi->open_error, sizeof(mi->open_error),
+			 "shared anonymous memory: not hashed");
 		return;
 	}
 	/* O_NOATIME: reading for a hash is not an access the owner made. */

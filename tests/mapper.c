@@ -62,6 +62,9 @@
  *                    the guest kernels, where each process costs seconds
  *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
  *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
+ *   shared-zero MB   map MB MiB of /dev/zero MAP_SHARED, then as much MAP_SHARED|MAP_ANONYMOUS,
+ *                    both PROT_READ|PROT_EXEC ("map=zero", "map=shanon"): shared memory
+ *                    that a tracer must not read as a file
  *   drip N MS FILE   map FILE PROT_EXEC at page offset 1, N times, MS ms apart ("map=drip
  *                    ..." each): a process that maps while a tracer attaches
  *   lease FILE [only]  hold a write lease (SIGIO ignored: never given up) on FILE and
@@ -614,6 +617,15 @@ int main(int argc, char **argv)
 				return 2;
 		}
 		printf("map=many count=%d\n", n);
+	} else if (!strcmp(argv[i], "shared-zero") && i + 1 < argc) {
+		size_t len = (size_t)atoi(argv[i + 1]) << 20;
+		int fd = open("/dev/zero", O_RDWR);
+
+		if (fd < 0)
+			return 2;
+		map_or_die(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0, "zero");
+		map_or_die(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_ANONYMOUS, -1, 0,
+			   "shanon");
 	} else if (!strcmp(argv[i], "drip") && i + 3 < argc) {
 		int n = atoi(argv[i + 1]), k, fd = open_or_die(argv[i + 3]);
 		struct timespec gap = { atoi(argv[i + 2]) / 1000, atoi(argv[i + 2]) % 1000 * 1000000L };
