@@ -177,24 +177,6 @@ static void record_init(const struct mmt_enrich *t, const struct mmt_mapping *m,
 }
 
 /*
- * Whether the kernel's record is of this call's mapping: the VMA it names
- * holds the range the call returned, at the same file offset (a new VMA
- * merged into its neighbour is named whole).
- */
-static bool kmap_fits(const struct mmt_mapping *m)
-{
-	const struct mmt_event *k = &m->kmap;
-	uint64_t addr = (uint64_t)m->ret, page = (uint64_t)sysconf(_SC_PAGESIZE);
-
-	if (!m->have_kmap || m->kernel_made)
-		return m->have_kmap;
-	if (mmt_mapping_failed(m) || addr < k->addr || addr + m->enter.len > k->addr + k->len)
-		return false;
-	return (m->enter.flags & MAP_ANONYMOUS) || !k->ino ||
-	       k->pgoff + (addr - k->addr) / page == m->enter.pgoff;
-}
-
-/*
  * The kernel named the file at the call, by d_path in its own root: that
  * path and that inode stand, whatever /proc shows later. When /proc could
  * not show the mapping (the process or the mapping is gone), the file is
@@ -258,8 +240,6 @@ static int emit_mapping(struct mmt_enrich *t, struct mmt_mapping *m)
 	bool exec, ok = !mmt_mapping_failed(m);
 	int r = 0;
 
-	if (!kmap_fits(m))
-		mmt_mapping_release(m);
 	/* The kernel's identity of the file, where the probes did not fetch it. */
 	if (m->have_kmap && m->kmap.ino && !(m->enter.have & MMT_HAVE_INO)) {
 		m->enter.ino = m->kmap.ino;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "pair.h"
 #include "tidmap.h"
@@ -103,8 +104,14 @@ static bool mismatched(const struct pending *pd, int64_t ret)
 		return false;
 	if ((pd->ev.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && addr != pd->ev.addr)
 		return true;
-	return pd->kmap.role == MMT_ROLE_KMAP &&
-	       (addr < pd->kmap.addr || addr + pd->ev.len > pd->kmap.addr + pd->kmap.len);
+	if (pd->kmap.role != MMT_ROLE_KMAP)
+		return false;
+	/* The VMA named whole: a new one merged into its neighbour is. */
+	if (addr < pd->kmap.addr || addr + pd->ev.len > pd->kmap.addr + pd->kmap.len)
+		return true;
+	return !(pd->ev.flags & MAP_ANONYMOUS) && pd->kmap.ino &&
+	       pd->kmap.pgoff + (addr - pd->kmap.addr) / (uint64_t)sysconf(_SC_PAGESIZE) !=
+	       pd->ev.pgoff;
 }
 
 int mmt_pair_take_exec(struct mmt_pair *p, pid_t tid, struct mmt_mapping *out)
@@ -224,7 +231,8 @@ paired:
 		out->tid = ev->tid;
 		out->ts_exit = ev->ts;
 		out->ret = ev->ret;
-		if (pd->kmap.role == MMT_ROLE_KMAP) {
+		/* A failed call made no mapping: a record joined to it was another call's. */
+		if (pd->kmap.role == MMT_ROLE_KMAP && !mmt_mapping_failed(out)) {
 			out->kmap = pd->kmap;
 			out->have_kmap = true;
 			pd->kmap.path = NULL;	/* the mapping's now */
