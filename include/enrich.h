@@ -56,8 +56,11 @@ void mmt_enrich_free(struct mmt_enrich *e);
  * @name: the backend's name for the records ("kprobe", "tracepoint"); kept
  * @kernel_prev_prot: the kernel gives an mprotect's previous protection, so
  *	the stage need not track the protections the calls set
+ * @creds: the calls that change a task's real ids are traced
+ *	(mmt_threads_track_creds())
  */
-void mmt_enrich_set_backend(struct mmt_enrich *e, const char *name, bool kernel_prev_prot);
+void mmt_enrich_set_backend(struct mmt_enrich *e, const char *name, bool kernel_prev_prot,
+			    bool creds);
 
 /**
  * mmt_enrich_deliver() - one event from the ring buffer (an mmt_ring_cb)

@@ -28,6 +28,8 @@ enum mmt_event_role {
 	MMT_ROLE_KMAP,		/* perf's PERF_RECORD_MMAP2: the kernel's own record of a new
 				   mapping, made inside the call (or the ELF loader, or an
 				   mprotect that made a range executable) */
+	MMT_ROLE_TASK_COMM,	/* perf's PERF_RECORD_COMM of an exec: the new image's name */
+	MMT_ROLE_TASK_CREDS,	/* a set*uid()/set*gid() call succeeded: the ids changed */
 };
 
 /* Bits of mmt_event.have: which optional fields the backend delivered. */
@@ -63,7 +65,8 @@ struct mmt_event {
 	/* task events */
 	pid_t child;		/* task_newtask: the new task's id */
 	uint64_t clone_flags;
-	char comm[16];		/* task_newtask: the new task's name; task_rename: the new name */
+	char comm[16];		/* task_newtask: the new task's name; task_rename, TASK_COMM:
+				   the new name */
 	/* KMAP: the process, the file's name (owned by the source's queue), its generation */
 	pid_t tgid;
 	const char *path;

@@ -52,6 +52,15 @@ int mmt_pair_feed(struct mmt_pair *pair, const struct mmt_event *ev, struct mmt_
 int mmt_pair_take_exec(struct mmt_pair *pair, pid_t tid, struct mmt_mapping *out);
 
 /**
+ * mmt_pair_exec_image() - at @tid's exec, before mmt_pair_take_exec(): the
+ *	path of the first file the kernel mapped for it, which the ELF loader
+ *	maps before the interpreter (the process's /proc/PID/exe)
+ * Return: the path, owned by the table and valid until the next call on it;
+ *	NULL if the kernel's records named no file (or were not read).
+ */
+const char *mmt_pair_exec_image(const struct mmt_pair *pair, pid_t tid);
+
+/**
  * mmt_pair_set_window() - when (trace clock) the entry events were on: a
  * return outside [@start, @end) whose entry is missing is of a call that
  * began while they were off, and is not counted as an orphan

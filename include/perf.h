@@ -31,6 +31,7 @@ struct mmt_perf_opts {
 struct mmt_perf_stats {
 	uint64_t records;	/* records read */
 	uint64_t maps;		/* of them, MMAP2 records */
+	uint64_t comms;		/* and COMM records of an exec */
 	uint64_t lost;		/* records the kernel dropped (PERF_RECORD_LOST) */
 	uint64_t corrupt;	/* records cut short or of an impossible size: the rest
 				   of that CPU's data was skipped */

@@ -137,6 +137,16 @@ const char *mmt_probe_backend_name(const struct mmt_probe *probe);
 void mmt_probe_describe(const struct mmt_probe *probe, bool kernel_records);
 
 /**
+ * mmt_probe_tracks_creds() - whether the calls that change a task's real ids are traced
+ * @probe: the probe
+ *
+ * Return: true if every successful set*uid()/set*gid() call of a traced task
+ * reaches the ring as a MMT_ROLE_TASK_CREDS event (the tracepoint backend, on a
+ * kernel with those syscall events).
+ */
+bool mmt_probe_tracks_creds(const struct mmt_probe *probe);
+
+/**
  * mmt_probe_mprotect_prev() - whether mprotect events carry the previous protection
  * @probe: the probe
  * Return: true with the mprotect_fixup kprobe (the kernel's vma flags), false

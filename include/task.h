@@ -125,6 +125,65 @@ void mmt_task_reader_free(struct mmt_task_reader *r);
 int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t);
 
 /**
+ * struct mmt_task_facts - what the kernel's events said of a task that /proc no longer shows
+ * @pid: thread id
+ * @tgid: its process
+ * @ppid: the process's parent (its creator's process at fork, or /proc's while it lived)
+ * @comm: its name (from fork, an exec's COMM record or a rename); NULL if unknown
+ * @have_ids: @uid and @gid are its real ids for certain: read from /proc, or its
+ *	creator's at fork with no set*id() call since (the calls are traced)
+ * @uid: real user id
+ * @gid: real group id
+ * @start_time: the thread's start, in clock ticks since boot as stat's field 22
+ * @tg_start_time: its process's, likewise
+ * @exe: the file the kernel's ELF loader mapped first at the process's exec (its
+ *	/proc/PID/exe), or its creator's at fork; NULL if unknown. Borrowed.
+ * @ancestors: as struct mmt_task's, built from the parent's; NULL if unknown. Borrowed.
+ * @ancestors_cut: @ancestors was cut at %MMT_TASK_ANCESTORS_MAX
+ * @ancestors_error: what @ancestors lacks ("ancestors: ..." notes, "; "-joined),
+ *	or NULL. Borrowed.
+ */
+struct mmt_task_facts {
+	pid_t pid, tgid, ppid;
+	const char *comm;
+	bool have_ids;
+	uid_t uid;
+	gid_t gid;
+	unsigned long long start_time, tg_start_time;
+	const char *exe;
+	const char *ancestors;
+	bool ancestors_cut;
+	const char *ancestors_error;
+};
+
+/**
+ * mmt_task_compose() - describe a task from the kernel's events alone
+ * @r: a reader (its boot id and name cache), or NULL
+ * @f: the facts
+ * @t: filled in; its previous contents are ignored (not freed)
+ *
+ * For a task gone before /proc could be read: what no event carries (command
+ * line, PF_* flags, namespaces) is left unknown, and so is what @f lacks, and
+ * @t->error names each part. A task that made a call was running, so it is no
+ * zombie. The guuid is made as mmt_task_read() makes it.
+ * Return: 0, or -ENOMEM (then @t must still be released).
+ */
+int mmt_task_compose(struct mmt_task_reader *r, const struct mmt_task_facts *f,
+		     struct mmt_task *t);
+
+/**
+ * mmt_task_set_start() - give a task read from /proc its process start from events
+ * @r: a reader, or NULL
+ * @t: a task
+ * @tg_start_time: its process's start, ticks since boot, as the fork event said
+ *
+ * So that the guuid of a process seen at its fork does not depend on whether a
+ * record was made while it lived or after: both come from the fork's time.
+ */
+void mmt_task_set_start(struct mmt_task_reader *r, struct mmt_task *t,
+			unsigned long long tg_start_time);
+
+/**
  * mmt_task_release() - free what mmt_task_read() allocated
  * @t: a task filled in by mmt_task_read(), or zeroed; may be NULL
  *

@@ -30,15 +30,28 @@
 
 struct mmt_threads;
 
-/* Who a thread is: from its events and /proc status and stat. */
+/*
+ * Who a thread is: from its events and /proc status and stat. What the
+ * events say is kept when /proc has nothing, so that a process gone before
+ * the reader got to it is still described (mmt_threads_task()).
+ */
 struct mmt_thread {
 	pid_t tgid;		/* 0: unknown */
 	char comm[16];		/* raw bytes; valid if have_comm */
 	bool have_comm;
-	bool probed;		/* /proc was read since the last exec */
-	bool have_uid;		/* uid, euid were read from /proc */
-	uid_t uid, euid;
+	bool probed;		/* /proc was read (or its creator's copied) since the last exec */
+	bool have_uid;		/* uid, euid were read from /proc (or copied at fork) */
+	uid_t uid, euid;	/* uid is the real one */
 	int err;		/* -errno of the last /proc read (-ENOENT: gone) */
+	bool born;		/* its creation was seen: start times are the fork's */
+	pid_t ppid;		/* its process's parent; valid if have_ppid */
+	bool have_ppid;
+	bool have_start;	/* start and tg_start are known */
+	unsigned long long start, tg_start;	/* the thread's and its process's start,
+						   in clock ticks since boot (stat's unit) */
+	bool have_ids;		/* uid and gid are its real ids for certain (see
+				   mmt_threads_track_creds()) */
+	gid_t gid;		/* real group id */
 };
 
 /**
@@ -63,6 +76,28 @@ struct mmt_threads *mmt_threads_new(size_t max_tasks);
 void mmt_threads_free(struct mmt_threads *th);
 
 /**
+ * mmt_threads_track_creds() - say whether the calls that change real ids are traced
+ * @th: the table
+ * @on: every successful set*uid()/set*gid() call reaches mmt_threads_event()
+ *
+ * Only then is a child's user and group, copied from its creator at fork,
+ * still its own when it is gone; otherwise only /proc says them. Off at first.
+ */
+void mmt_threads_track_creds(struct mmt_threads *th, bool on);
+
+/**
+ * mmt_threads_set_exe() - the image a thread's process now runs, as the kernel mapped it
+ * @th: the table
+ * @tid: a thread that just exec'd
+ * @path: the path of the file the kernel's ELF loader mapped first (what
+ *	/proc/PID/exe shows), or NULL if the kernel's records did not say
+ *
+ * Kept for the process's life and copied to the processes it forks.
+ * Return: 0, or -ENOMEM.
+ */
+int mmt_threads_set_exe(struct mmt_threads *th, pid_t tid, const char *path);
+
+/**
  * mmt_threads_get() - who @tid is, reading /proc at its first use (and after an exec)
  * @th: the table
  * @tid: thread id
@@ -84,6 +119,10 @@ const struct mmt_thread *mmt_threads_get(struct mmt_threads *th, pid_t tid);
  * is gone, the details kept are returned as they are, since the event being
  * handled came from it. An exec or a rename (mmt_threads_event()) and an exit drop
  * them, so they are read again at the next request.
+ *
+ * A thread gone before /proc could be read is described from what its events
+ * said (mmt_task_compose()): its process, parent, name, ids, start, exe and
+ * ancestors, with what no event carries named in its error.
  *
  * Return: the details, owned by the table and valid until the next call of
  * mmt_threads_task(), mmt_threads_event(), mmt_threads_forget() or

@@ -443,6 +443,8 @@ static int task_event(struct mmt_enrich *t, const struct mmt_event *ev)
 		r = mmt_threads_event(t->threads, ev);
 	/* The new image's mappings the kernel made: once the table knows of the exec. */
 	if (r >= 0 && ev->role == MMT_ROLE_TASK_EXEC)
+		r = mmt_threads_set_exe(t->threads, ev->tid, mmt_pair_exec_image(t->pair, ev->tid));
+	if (r >= 0 && ev->role == MMT_ROLE_TASK_EXEC)
 		r = exec_mappings(t, ev->tid);
 	/* -f: a new process of a watched one is watched too. */
 	if (r >= 0 && ev->role == MMT_ROLE_TASK_NEW && t->follow && !t->all &&
@@ -527,10 +529,12 @@ out_nomem:
 	return NULL;
 }
 
-void mmt_enrich_set_backend(struct mmt_enrich *t, const char *name, bool kernel_prev_prot)
+void mmt_enrich_set_backend(struct mmt_enrich *t, const char *name, bool kernel_prev_prot,
+			    bool creds)
 {
 	t->backend = name;
 	t->track_prot = t->protmap && !kernel_prev_prot;
+	mmt_threads_track_creds(t->threads, creds);
 }
 
 void mmt_enrich_set_scope(struct mmt_enrich *t, bool all, bool follow)
@@ -541,7 +545,14 @@ void mmt_enrich_set_scope(struct mmt_enrich *t, bool all, bool follow)
 
 int mmt_enrich_watch(struct mmt_enrich *t, pid_t tgid)
 {
-	return mmt_tidmap_put(t->watched, tgid, NULL) ? 0 : -ENOMEM;
+	if (!mmt_tidmap_put(t->watched, tgid, NULL))
+		return -ENOMEM;
+	/*
+	 * Who it is, while it is there to be read (CMD waits for its exec, a
+	 * child of -f was just seen forking): its parent, start and ids then
+	 * outlive it.
+	 */
+	return mmt_threads_get(t->threads, tgid) ? 0 : -ENOMEM;
 }
 
 void mmt_enrich_next_batch(struct mmt_enrich *t)

@@ -320,7 +320,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 	if (!t->probe)
 		return -errno;
 	mmt_enrich_set_backend(t->enrich, mmt_probe_backend_name(t->probe),
-			       mmt_probe_mprotect_prev(t->probe));
+			       mmt_probe_mprotect_prev(t->probe), mmt_probe_tracks_creds(t->probe));
 	r = mmt_target_scope(t->target, t->probe, oldmask);
 	if (r < 0)
 		return r;

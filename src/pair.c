@@ -114,6 +114,18 @@ static bool mismatched(const struct pending *pd, int64_t ret)
 	       pd->ev.pgoff;
 }
 
+const char *mmt_pair_exec_image(const struct mmt_pair *p, pid_t tid)
+{
+	const struct loose *l = mmt_tidmap_get(p->loose, tid);
+	int i;
+
+	/* Not the stack or the vDSO ("[...]"): a file, which the loader maps first. */
+	for (i = 0; l && i < l->n; i++)
+		if (l->k[i].path && l->k[i].path[0] == '/')
+			return l->k[i].path;
+	return NULL;
+}
+
 int mmt_pair_take_exec(struct mmt_pair *p, pid_t tid, struct mmt_mapping *out)
 {
 	struct loose *l = mmt_tidmap_get(p->loose, tid);

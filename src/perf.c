@@ -6,9 +6,11 @@
  * loader's, and an mprotect that makes a range executable), with the path
  * the kernel resolved and the file's identity, so a record never depends
  * on the process still being there. PERF_RECORD_LOST counts what a full
- * ring dropped. Fork, exec and exit come from the tracefs task events
- * already enabled: asking perf for them too would pay twice for the same
- * facts.
+ * ring dropped. PERF_RECORD_COMM of an exec gives the new image's name,
+ * which no tracefs event carries (sched_process_exec has the path the
+ * caller passed; the kernel's name may come from elsewhere). Fork and exit
+ * come from the tracefs task events already enabled: asking perf for them
+ * too would pay twice for the same facts.
  *
  * The ring protocol is the kernel's (tools/perf's is not a Debian library):
  * data_head read with acquire, records of struct perf_event_header, the
@@ -47,6 +49,13 @@ struct mmap2_record {
 	uint64_t ino, ino_generation;
 	uint32_t prot, flags;
 	char filename[];
+};
+
+/* PERF_RECORD_COMM's fixed part; the name is NUL-terminated, padded to 8 bytes. */
+struct comm_record {
+	struct perf_event_header header;
+	uint32_t pid, tid;
+	char comm[];
 };
 
 struct lost_record {
@@ -105,6 +114,9 @@ static int open_cpu(struct mmt_perf *p, struct perf_cpu *c, const struct mmt_per
 		.mmap = 1,
 		.mmap2 = 1,
 		.mmap_data = o->data,
+		/* The name an exec gives (renames come from task_rename). */
+		.comm = 1,
+		.comm_exec = 1,
 		.sample_id_all = 1,
 		/* The tracefs instance's "mono" clock: both streams merge by time. */
 		.use_clockid = 1,
@@ -222,6 +234,27 @@ int mmt_perf_disable(struct mmt_perf *p)
 	return ioctl_all(p, PERF_EVENT_IOC_DISABLE);
 }
 
+/* The ring's next event, of @role, as the record's sample_id and ids say. */
+static int new_event(struct perf_cpu *c, const struct sample_id *sid, enum mmt_event_role role,
+		     uint32_t pid, uint32_t tid, struct mmt_event **out)
+{
+	struct mmt_event *ev;
+	int r = mmt_evq_push(&c->q, &ev);
+
+	if (r < 0)
+		return r;
+	memset(ev, 0, sizeof(*ev));
+	ev->ts = sid->time;
+	ev->cpu = c->cpu;
+	ev->role = role;
+	ev->tgid = (pid_t)pid;
+	ev->tid = (pid_t)tid;
+	ev->fd = -1;
+	c->q.last_ts = ev->ts;
+	*out = ev;
+	return 0;
+}
+
 /* An MMAP2 record into an event. Return: 0, 1 if it was cut short, -ENOMEM. */
 static int decode_mmap2(struct mmt_perf *p, struct perf_cpu *c, const unsigned char *rec,
 			size_t size)
@@ -240,31 +273,49 @@ static int decode_mmap2(struct mmt_perf *p, struct perf_cpu *c, const unsigned c
 	path = strndup(m->filename, name_max);
 	if (!path)
 		return -ENOMEM;
-	r = mmt_evq_push(&c->q, &ev);
+	r = new_event(c, sid, MMT_ROLE_KMAP, m->pid, m->tid, &ev);
 	if (r < 0) {
 		free(path);
 		return r;
 	}
-	memset(ev, 0, sizeof(*ev));
-	ev->ts = sid->time;
-	ev->cpu = c->cpu;
-	ev->role = MMT_ROLE_KMAP;
-	ev->tgid = (pid_t)m->pid;
-	ev->tid = (pid_t)m->tid;
 	ev->addr = m->addr;
 	ev->len = m->len;
 	/* The record's offset is in bytes; the events' is in pages. */
 	ev->pgoff = m->pgoff / p->page;
 	ev->prot = m->prot;
 	ev->flags = m->flags;
-	ev->fd = -1;
 	ev->ino = m->ino;
 	ev->dev = makedev(m->maj, m->min);
 	ev->ino_gen = m->ino_generation;
 	ev->path = path;
 	ev->have = MMT_HAVE_INO | MMT_HAVE_DEV | MMT_HAVE_INO_GEN | MMT_HAVE_PATH;
-	c->q.last_ts = ev->ts;
 	p->st.maps++;
+	return 0;
+}
+
+/* An exec's COMM record into an event (others are renames). Return: 0, 1 if cut short, -ENOMEM. */
+static int decode_comm(struct mmt_perf *p, struct perf_cpu *c, const unsigned char *rec,
+		       size_t size)
+{
+	const struct comm_record *m = (const void *)rec;
+	const struct sample_id *sid;
+	struct mmt_event *ev;
+	size_t len;
+	int r;
+
+	if (!(m->header.misc & PERF_RECORD_MISC_COMM_EXEC))
+		return 0;
+	if (size < sizeof(*m) + sizeof(*sid))
+		return 1;
+	sid = (const void *)(rec + size - sizeof(*sid));
+	len = strnlen(m->comm, size - sizeof(*m) - sizeof(*sid));
+	r = new_event(c, sid, MMT_ROLE_TASK_COMM, m->pid, m->tid, &ev);
+	if (r < 0)
+		return r;
+	/* TASK_COMM_LEN is 16: a longer name is no kernel's. */
+	memcpy(ev->comm, m->comm, len < sizeof(ev->comm) ? len : sizeof(ev->comm) - 1);
+	ev->have = MMT_HAVE_COMM;
+	p->st.comms++;
 	return 0;
 }
 
@@ -295,8 +346,9 @@ static int read_cpu(struct mmt_perf *p, struct perf_cpu *c)
 			rec = p->scratch;
 		}
 		p->st.records++;
-		if (h->type == PERF_RECORD_MMAP2) {
-			r = decode_mmap2(p, c, rec, h->size);
+		if (h->type == PERF_RECORD_MMAP2 || h->type == PERF_RECORD_COMM) {
+			r = h->type == PERF_RECORD_MMAP2 ? decode_mmap2(p, c, rec, h->size) :
+							   decode_comm(p, c, rec, h->size);
 			if (r == 1) {
 				p->st.corrupt++;
 				r = 0;

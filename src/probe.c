@@ -45,7 +45,8 @@ struct mmt_probe {
 	size_t nevents;
 	bool enabled;
 	struct mmt_kprobe *kprobe;	/* kprobe backend: the probes we created */
-	struct mmt_probe_event ev[12];	/* the events of the backend in use */
+	struct mmt_probe_event ev[20];	/* the events of the backend in use */
+	bool creds;			/* the credential calls are traced */
 	char comm_filter[4096];		/* --comm as a filter, or "" */
 	bool quiet;
 	enum mmt_backend requested;	/* --backend: auto, or the one asked for */
@@ -74,7 +75,39 @@ static const struct mmt_probe_event mprotect_tracepoints[] = {
 	{ "syscalls", "sys_exit_pkey_mprotect", MMT_ROLE_MPROT_EXIT },
 };
 
+/*
+ * The calls that change a task's real ids, on their return and only when
+ * they succeeded: a child has its creator's ids from fork on (exec keeps
+ * the real ones), so with these the thread table knows the ids of a
+ * process gone before /proc could show them. Only where the syscall
+ * tracepoints are on anyway (the tracepoint backend): there they cost one
+ * bit test per call; on the kprobe backend they would turn on the slow
+ * syscall path for every task, so there the ids come from /proc alone.
+ */
+static const struct mmt_probe_event cred_tracepoints[] = {
+	{ "syscalls", "sys_exit_setuid", MMT_ROLE_TASK_CREDS, "ret == 0" },
+	{ "syscalls", "sys_exit_setreuid", MMT_ROLE_TASK_CREDS, "ret == 0" },
+	{ "syscalls", "sys_exit_setresuid", MMT_ROLE_TASK_CREDS, "ret == 0" },
+	{ "syscalls", "sys_exit_setgid", MMT_ROLE_TASK_CREDS, "ret == 0" },
+	{ "syscalls", "sys_exit_setregid", MMT_ROLE_TASK_CREDS, "ret == 0" },
+	{ "syscalls", "sys_exit_setresgid", MMT_ROLE_TASK_CREDS, "ret == 0" },
+};
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* All of @e's events exist in @inst (a kernel may lack some syscalls). */
+static bool events_exist(struct tracefs_instance *inst, const struct mmt_probe_event *e, size_t n)
+{
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "events/%s/%s/enable", e[i].system, e[i].name);
+		if (!tracefs_file_exists(inst, path))
+			return false;
+	}
+	return true;
+}
 
 /* Appends @n events to the probe's table (sized for the largest backend). */
 static void add_events(struct mmt_probe *p, const struct mmt_probe_event *e, size_t n)
@@ -501,6 +534,9 @@ static int pick_backend(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	add_events(p, tracepoint_events, ARRAY_SIZE(tracepoint_events));
 	if (opts->mprotect)
 		add_events(p, mprotect_tracepoints, ARRAY_SIZE(mprotect_tracepoints));
+	p->creds = events_exist(p->inst, cred_tracepoints, ARRAY_SIZE(cred_tracepoints));
+	if (p->creds)
+		add_events(p, cred_tracepoints, ARRAY_SIZE(cred_tracepoints));
 	return 0;
 }
 
@@ -707,6 +743,11 @@ void mmt_probe_describe(const struct mmt_probe *p, bool kernel_records)
 		mmt_error("backend: tracepoint (syscalls/sys_enter_mmap, sys_exit_mmap)%s; "
 			  "mappings the kernel makes itself (the ELF loader's mappings of the "
 			  "executable and its interpreter at execve, shmat) are not seen", why);
+}
+
+bool mmt_probe_tracks_creds(const struct mmt_probe *p)
+{
+	return p->creds;
 }
 
 bool mmt_probe_mprotect_prev(const struct mmt_probe *p)

@@ -448,6 +448,16 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 	return read_ancestors(t);
 }
 
+/* The reader's state, or a one-off with the boot id read now. */
+static struct reader *reader_of(struct mmt_task_reader *r, struct reader *once)
+{
+	if (r)
+		return &r->rd;
+	memset(once, 0, sizeof(*once));
+	read_boot_id(once);
+	return once;
+}
+
 struct mmt_task_reader *mmt_task_reader_new(void)
 {
 	struct mmt_task_reader *r = calloc(1, sizeof(*r));
@@ -469,12 +479,70 @@ void mmt_task_reader_free(struct mmt_task_reader *r)
 
 int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t)
 {
-	struct reader once = { 0 };
+	struct reader once;
 
-	if (r)
-		return task_read(&r->rd, tid, t);
-	read_boot_id(&once);
-	return task_read(&once, tid, t);
+	return task_read(reader_of(r, &once), tid, t);
+}
+
+void mmt_task_set_start(struct mmt_task_reader *r, struct mmt_task *t,
+			unsigned long long tg_start_time)
+{
+	struct reader once;
+
+	t->tg_start_time = tg_start_time;
+	make_guuid(reader_of(r, &once), t->tgid, tg_start_time, t->guuid);
+}
+
+static int dup_or_null(const char *s, char **out)
+{
+	*out = s ? strdup(s) : NULL;
+	return s && !*out ? -ENOMEM : 0;
+}
+
+int mmt_task_compose(struct mmt_task_reader *r, const struct mmt_task_facts *f,
+		     struct mmt_task *t)
+{
+	struct reader once, *rd = reader_of(r, &once);
+	int e;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = f->pid;
+	t->tgid = f->tgid;
+	t->ppid = f->ppid;
+	if (f->comm)
+		memcpy(t->comm, f->comm, strnlen(f->comm, sizeof(t->comm) - 1));
+	else
+		t->comm[0] = '?';
+	t->start_time = f->start_time;
+	make_guuid(rd, t->tgid, f->tg_start_time, t->guuid);
+	t->tg_start_time = f->tg_start_time;
+	if (dup_or_null(f->exe, &t->exe) < 0 || dup_or_null(f->ancestors, &t->ancestors) < 0)
+		return -ENOMEM;
+	if (note(t, "process gone before /proc could show it: command line, flags and "
+		    "namespaces unknown") < 0)
+		return -ENOMEM;
+	if (f->have_ids) {
+		t->uid = f->uid;
+		t->gid = f->gid;
+		e = lookup_name(rd, false, t->uid, &t->user);
+		if (e < 0 && (e == -ENOMEM || note_err(t, "user", -e) < 0))
+			return -ENOMEM;
+		e = lookup_name(rd, true, t->gid, &t->group);
+		if (e < 0 && (e == -ENOMEM || note_err(t, "group", -e) < 0))
+			return -ENOMEM;
+	} else {
+		t->uid = (uid_t)-1;
+		t->gid = (gid_t)-1;
+		if (note(t, "uid and gid unknown") < 0)
+			return -ENOMEM;
+	}
+	if ((!f->comm && note(t, "name unknown") < 0) ||
+	    (!f->exe && note(t, "exe unknown") < 0) ||
+	    (!f->ancestors && note(t, "ancestors unknown") < 0) ||
+	    (f->ancestors_cut && note(t, "ancestors: cut at %d", MMT_TASK_ANCESTORS_MAX) < 0) ||
+	    (f->ancestors_error && note(t, "%s", f->ancestors_error) < 0))
+		return -ENOMEM;
+	return 0;
 }
 
 void mmt_task_release(struct mmt_task *t)

@@ -7,11 +7,17 @@
  * lives as long as the thread, details as long as they are among the
  * max_tasks most recently used; an entry goes when it holds neither.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "procfs.h"
 #include "thread.h"
@@ -33,6 +39,7 @@ struct entry {
 	bool gone_once;			/* found gone by the last sweep */
 	struct entry *hnext;		/* the bucket's chain */
 	struct mmt_thread id;
+	char *exe;			/* its process's image, as the kernel mapped it, or NULL */
 	struct mmt_task *task;		/* its details, or NULL; if set, on the LRU list */
 	struct entry *prev, *next;	/* the LRU list, most recently used first */
 };
@@ -45,7 +52,33 @@ struct mmt_threads {
 	size_t ids;			/* entries with have_id */
 	size_t tasks, max_tasks;	/* entries with details, and their bound */
 	struct entry *head, *tail;
+	bool creds;			/* set*id() calls are traced */
+	int64_t boot_off;		/* CLOCK_BOOTTIME - CLOCK_MONOTONIC, in ns */
+	unsigned long long tick_ns;	/* ns per clock tick (stat's unit) */
+	int depth;			/* details being composed, nested (parents) */
 };
+
+/* Most parents composed from events within one request: the ancestors' bound. */
+#define COMPOSE_DEPTH	MMT_TASK_ANCESTORS_MAX
+
+/*
+ * An event's time (the "mono" trace clock) as stat's start time: ticks of
+ * CLOCK_BOOTTIME. The kernel stamps a task's start a few microseconds
+ * before its task_newtask event, so the two part only across a tick's edge.
+ */
+static unsigned long long mono_to_ticks(const struct mmt_threads *th, uint64_t ts)
+{
+	return (unsigned long long)(((int64_t)ts + th->boot_off) / (int64_t)th->tick_ns);
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static size_t bucket_of(size_t mask, pid_t tid)
 {
@@ -68,6 +101,8 @@ struct mmt_threads *mmt_threads_new(size_t max_tasks)
 	}
 	th->mask = FIRST_BUCKETS - 1;
 	th->max_tasks = max_tasks < 2 ? 2 : max_tasks;
+	th->boot_off = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+	th->tick_ns = 1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK);
 	return th;
 }
 
@@ -83,6 +118,7 @@ void mmt_threads_free(struct mmt_threads *th)
 			next = e->hnext;
 			mmt_task_release(e->task);
 			free(e->task);
+			free(e->exe);
 			free(e);
 		}
 	}
@@ -155,6 +191,7 @@ static void release_if_empty(struct mmt_threads *th, struct entry *e)
 		;
 	*pp = e->hnext;
 	th->entries--;
+	free(e->exe);
 	free(e);
 }
 
@@ -179,6 +216,8 @@ static void id_drop(struct mmt_threads *th, struct entry *e)
 	if (!e->have_id)
 		return;
 	e->have_id = false;
+	free(e->exe);
+	e->exe = NULL;
 	th->ids--;
 }
 
@@ -206,9 +245,19 @@ static void probe_proc(struct mmt_thread *t, pid_t tid)
 		t->euid = ss.euid;
 		t->have_uid = true;
 	}
+	if (ss.have_gid)
+		t->gid = ss.gid;
+	t->have_ids = ss.have_uid && ss.have_gid;
 	if (st.comm[0]) {
 		memcpy(t->comm, st.comm, sizeof(t->comm));
 		t->have_comm = true;
+	}
+	t->ppid = st.ppid;
+	t->have_ppid = true;
+	/* A leader's start is its process's; a thread's process start is its leader's. */
+	if (!t->born && ss.have_tgid && ss.tgid == tid) {
+		t->start = t->tg_start = st.start_time;
+		t->have_start = true;
 	}
 }
 
@@ -266,6 +315,14 @@ static void task_drop(struct mmt_threads *th, struct entry *e)
 	th->tasks--;
 }
 
+static int compose(struct mmt_threads *th, const struct entry *e, struct mmt_task *t);
+
+/* Whether the events said enough of @e to describe it without /proc. */
+static bool composable(const struct entry *e)
+{
+	return e && e->have_id && e->id.tgid && e->id.have_ppid && e->id.have_start;
+}
+
 /* Reads the details of @tid into its entry. Return: the entry, or NULL with *err. */
 static struct entry *task_insert(struct mmt_threads *th, pid_t tid, int *err)
 {
@@ -278,6 +335,19 @@ static struct entry *task_insert(struct mmt_threads *th, pid_t tid, int *err)
 		return NULL;
 	}
 	r = mmt_task_read(th->reader, tid, t);
+	e = find(th, tid);
+	/*
+	 * Gone, or going: a zombie, or a task whose mm went while it was read,
+	 * has lost its exe and command line; the events have not.
+	 */
+	if ((r == -ENOENT || r == -ESRCH ||
+	     (r == 0 && !t->exe && !(t->flags & MMT_TASK_PF_KTHREAD))) &&
+	    composable(e) && th->depth < COMPOSE_DEPTH) {
+		mmt_task_release(t);
+		r = compose(th, e, t);
+	} else if (r == 0 && composable(e) && e->id.born && t->tgid == e->id.tgid) {
+		mmt_task_set_start(th->reader, t, e->id.tg_start);
+	}
 	if (r < 0)
 		goto out_free_task;
 	e = find_or_add(th, tid);
@@ -316,6 +386,12 @@ static struct entry *task_current(struct mmt_threads *th, pid_t tid)
 	e = find(th, tid);
 	if (!e || !e->task)
 		return NULL;
+	/*
+	 * Followed by its events: an id is reused only after an exit event,
+	 * which dropped the details, or a new task's, which does too.
+	 */
+	if (e->have_id)
+		return e;
 	/* gone (or unreadable): the details we have are the last ones there will be */
 	if (mmt_procfs_stat(tid, &sf) < 0 || sf.start_time == e->task->start_time)
 		return e;
@@ -370,7 +446,8 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
 	e = find(th, ppid);
 	if (e && !e->task)
 		e = NULL;
-	if (mmt_procfs_stat(ppid, &sf) == 0) {
+	/* Details of a process followed by its events are its own (see task_current()). */
+	if (!(e && e->have_id) && mmt_procfs_stat(ppid, &sf) == 0) {
 		newer = sf.start_time > child_start;
 		if (e && sf.start_time != e->task->start_time && !newer) {
 			task_drop(th, e);
@@ -398,34 +475,183 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
 	return e->task;
 }
 
+/*
+ * A parent's ancestors and its own exe: the child's ancestors, oldest first,
+ * as read_ancestors() in task.c writes them from /proc.
+ */
+static char *ancestors_from(const struct mmt_task *parent, bool *cut)
+{
+	const char *above = parent->ancestors, *p;
+	const char *self = parent->exe ? parent->exe : "?";
+	char kthread[MMT_TASK_COMM_LEN + 2];
+	int n = 1;
+	char *s;
+
+	if (parent->flags & MMT_TASK_PF_KTHREAD) {
+		snprintf(kthread, sizeof(kthread), "[%s]", parent->comm);
+		self = kthread;
+	}
+	for (p = above; *p; p++)
+		n += *p == '|';
+	*cut = *above && n + 1 > MMT_TASK_ANCESTORS_MAX;
+	if (*cut)
+		above = strchr(above, '|') + 1;
+	if (asprintf(&s, "%s%s%s", above, *above ? "|" : "", self) < 0)
+		return NULL;
+	return s;
+}
+
+/*
+ * What a child's ancestors lack: its parent's own "ancestors: " notes, and
+ * the parent's exe if it could not be read. Return: NULL if nothing (or ENOMEM).
+ */
+static char *ancestors_error_from(const struct mmt_task *parent)
+{
+	const char *p = parent->error, *end;
+	char *out = NULL, *tmp;
+	int r;
+
+	for (; p && *p; p = *end ? end + 2 : end) {
+		end = strstr(p, "; ");
+		if (!end)
+			end = p + strlen(p);
+		if (strncmp(p, "ancestors: ", 11))
+			continue;
+		r = asprintf(&tmp, "%s%s%.*s", out ? out : "", out ? "; " : "", (int)(end - p), p);
+		free(out);
+		out = r < 0 ? NULL : tmp;
+		if (!out)
+			return NULL;
+	}
+	if (!parent->exe && !(parent->flags & MMT_TASK_PF_KTHREAD)) {
+		r = asprintf(&tmp, "%s%sancestors: exe of pid %d unknown", out ? out : "",
+			     out ? "; " : "", (int)parent->pid);
+		free(out);
+		out = r < 0 ? NULL : tmp;
+	}
+	return out;
+}
+
+/* Details of the gone thread @e from its events, with its parent's from the table. */
+static int compose(struct mmt_threads *th, const struct entry *e, struct mmt_task *t)
+{
+	const struct mmt_thread *id = &e->id;
+	struct mmt_task_facts f = {
+		.pid = e->tid, .tgid = id->tgid, .ppid = id->ppid,
+		.comm = id->have_comm ? id->comm : NULL,
+		.have_ids = id->have_ids, .uid = id->uid, .gid = id->gid,
+		.start_time = id->start, .tg_start_time = id->tg_start,
+		.exe = e->exe,
+	};
+	struct mmt_task child = { .pid = e->tid, .ppid = id->ppid, .tg_start_time = id->tg_start };
+	const struct mmt_task *parent = NULL;
+	char *ancestors = NULL, *anc_err = NULL;
+	int r;
+
+	/* pid 1 and kthreadd have no parent: nothing above them, as in /proc's walk */
+	if (id->ppid == 0) {
+		f.ancestors = "";
+	} else {
+		th->depth++;
+		parent = mmt_threads_parent(th, &child);
+		th->depth--;
+		if (!parent && errno == ENOMEM)
+			return -ENOMEM;
+		if (parent && parent->ancestors) {
+			ancestors = ancestors_from(parent, &f.ancestors_cut);
+			if (!ancestors)
+				return -ENOMEM;
+			f.ancestors = ancestors;
+			anc_err = ancestors_error_from(parent);
+			f.ancestors_error = anc_err;
+		}
+	}
+	r = mmt_task_compose(th->reader, &f, t);
+	free(ancestors);
+	free(anc_err);
+	return r;
+}
+
 /* Events, forget, sweep */
 
-/* A new task: its creator's process, or its own; its creator's user. */
+void mmt_threads_track_creds(struct mmt_threads *th, bool on)
+{
+	th->creds = on;
+}
+
+int mmt_threads_set_exe(struct mmt_threads *th, pid_t tid, const char *path)
+{
+	struct entry *e = find(th, tid);
+	char *copy = NULL;
+
+	if (!e || !e->have_id)
+		return 0;
+	if (path && !(copy = strdup(path)))
+		return -ENOMEM;
+	free(e->exe);
+	e->exe = copy;
+	return 0;
+}
+
+/*
+ * A new task: its creator's process, or its own; its creator's user, exe and
+ * (for a process) the creator's process as parent, unless CLONE_PARENT made
+ * it a sibling. All of that the kernel copies at fork, so the child is known
+ * without /proc, and stays known when it is gone before the reader gets to it.
+ */
 static int task_new(struct mmt_threads *th, const struct mmt_event *ev)
 {
-	const struct mmt_thread *creator;
-	struct mmt_thread ids;
-	struct entry *e;
-	pid_t tgid;
+	const struct mmt_thread *cp;
+	struct mmt_thread creator;
+	struct entry *ce, *e;
+	bool thread = ev->clone_flags & CLONE_THREAD;
+	char *exe = NULL;
 
 	/*
 	 * A child has its creator's credentials until it execs a setuid
 	 * file or calls setuid(): so a child gone before /proc could be
 	 * read still has a user for --uid.
 	 */
-	creator = mmt_threads_get(th, ev->tid);
-	if (!creator)
+	cp = mmt_threads_get(th, ev->tid);
+	if (!cp)
 		return -ENOMEM;
-	tgid = (ev->clone_flags & CLONE_THREAD) ? creator->tgid : ev->child;
-	ids = *creator;
+	creator = *cp;
+	ce = find(th, ev->tid);
+	if (ce->exe || (ce->task && ce->task->exe)) {
+		exe = strdup(ce->exe ? ce->exe : ce->task->exe);
+		if (!exe)
+			return -ENOMEM;
+	}
 	e = id_get(th, ev->child);
-	if (!e)
+	if (!e) {
+		free(exe);
 		return -ENOMEM;
+	}
+	/* Whatever was kept for this id was another task's. */
+	task_drop(th, e);
+	free(e->exe);
+	e->exe = exe;
 	memset(&e->id, 0, sizeof(e->id));
-	e->id.tgid = tgid;
-	e->id.have_uid = ids.have_uid;
-	e->id.uid = ids.uid;
-	e->id.euid = ids.euid;
+	e->id.born = true;
+	e->id.tgid = thread ? creator.tgid : ev->child;
+	e->id.have_uid = creator.have_uid;
+	e->id.uid = creator.uid;
+	e->id.euid = creator.euid;
+	e->id.gid = creator.gid;
+	e->id.have_ids = creator.have_ids && th->creds;
+	/* What /proc would show is all copied: no need to read it. */
+	e->id.probed = creator.probed && creator.have_uid && e->id.tgid;
+	e->id.err = creator.err;
+	if (thread || (ev->clone_flags & CLONE_PARENT)) {
+		e->id.ppid = creator.ppid;
+		e->id.have_ppid = creator.have_ppid;
+	} else {
+		e->id.ppid = creator.tgid;
+		e->id.have_ppid = creator.tgid != 0;
+	}
+	e->id.start = mono_to_ticks(th, ev->ts);
+	e->id.tg_start = thread ? creator.tg_start : e->id.start;
+	e->id.have_start = !thread || creator.have_start;
 	if (ev->have & MMT_HAVE_COMM) {
 		memcpy(e->id.comm, ev->comm, sizeof(e->id.comm));
 		e->id.have_comm = true;
@@ -453,13 +679,39 @@ int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 		task_drop(th, e);
 		release_if_empty(th, e);
 		return 0;
+	case MMT_ROLE_TASK_COMM:
+		/* An exec's new name, from the kernel: before the exec event itself. */
+		e = find(th, ev->tid);
+		if (e && e->have_id) {
+			memcpy(e->id.comm, ev->comm, sizeof(e->id.comm));
+			e->id.have_comm = true;
+		}
+		return 0;
+	case MMT_ROLE_TASK_CREDS:
+		/* New ids: only /proc says which now. */
+		e = find(th, ev->tid);
+		if (!e)
+			return 0;
+		if (e->have_id) {
+			e->id.have_ids = false;
+			e->id.probed = false;
+		}
+		task_drop(th, e);
+		release_if_empty(th, e);
+		return 0;
 	case MMT_ROLE_TASK_EXEC:
-		/* A new name, exe and command line; a thread that execs becomes its leader. */
+		/*
+		 * A new exe (mmt_threads_set_exe() says which) and command line; a
+		 * setuid file may change the effective ids. The parent, start and
+		 * real ids stay. A thread that execs becomes its leader.
+		 */
 		e = find(th, ev->tid);
 		if (!e)
 			return 0;
 		if (e->have_id)
 			e->id.probed = false;
+		free(e->exe);
+		e->exe = NULL;
 		task_drop(th, e);
 		release_if_empty(th, e);
 		return 0;

@@ -91,7 +91,7 @@ static void stage_open(struct stage *s, unsigned int events)
 	if (!s->e)
 		die("mmt_enrich_new");
 	/* The tracepoint backend: no previous protection from the kernel. */
-	mmt_enrich_set_backend(s->e, "tracepoint", false);
+	mmt_enrich_set_backend(s->e, "tracepoint", false, false);
 	mmt_enrich_set_window(s->e, 0, UINT64_MAX);
 	mmt_enrich_next_batch(s->e);
 }

@@ -456,7 +456,8 @@ static void selftest_identity(void)
 	snprintf(ev.comm, sizeof(ev.comm), "as-a-thread");
 	check(mmt_threads_event(c, &ev) == 0, "identity: new task");
 	id = mmt_threads_get(c, gone);
-	check(id && id->probed && id->err < 0 && id->tgid == getpid() &&
+	/* All copied from its creator, as the kernel copies it: no /proc read. */
+	check(id && id->probed && id->err == 0 && id->tgid == getpid() &&
 	      !strcmp(id->comm, "as-a-thread") && id->have_uid && id->uid == getuid(),
 	      "identity: creator's process and user");
 	for (i = 0; i < SWEEP_KIDS; i++)
@@ -502,6 +503,90 @@ out_free:
 	mmt_threads_free(c);
 }
 
+/*
+ * A process seen forking and exec'ing, gone before /proc could be read: its
+ * details come from the events (parent, name, ids, exe, ancestors, guuid),
+ * and its error names what no event carries. Ids a set*id() call changed
+ * are unknown, and so are a creator's ids when such calls are not traced.
+ */
+static void selftest_composed(void)
+{
+	struct mmt_event ev = { .role = MMT_ROLE_TASK_NEW };
+	const struct mmt_task *me, *t, *parent;
+	char want_anc[8192], guuid[MMT_TASK_GUUID_LEN], my_exe[4096];
+	struct mmt_threads *c;
+	struct timespec now;
+	pid_t gone;
+
+	c = mmt_threads_new(16);
+	if (!c) {
+		check(false, "composed: new");
+		return;
+	}
+	mmt_threads_track_creds(c, true);
+	check(mmt_threads_get(c, getpid()) != NULL, "composed: our identity");
+	me = mmt_threads_task(c, getpid());
+	if (!me || !me->ancestors || !me->exe) {
+		check(false, "composed: our own details");
+		goto out_free;
+	}
+	snprintf(want_anc, sizeof(want_anc), "%s%s%s", me->ancestors, *me->ancestors ? "|" : "",
+		 me->exe);
+	snprintf(my_exe, sizeof(my_exe), "%s", me->exe);
+	gone = spawn("gone");
+	reap(gone);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ev.ts = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	ev.tid = getpid();
+	ev.child = gone;
+	ev.have = MMT_HAVE_COMM;
+	snprintf(ev.comm, sizeof(ev.comm), "forked");
+	check(mmt_threads_event(c, &ev) == 0, "composed: fork");
+	ev.role = MMT_ROLE_TASK_COMM;
+	ev.tid = gone;
+	snprintf(ev.comm, sizeof(ev.comm), "payload");
+	check(mmt_threads_event(c, &ev) == 0, "composed: exec's name");
+	ev.role = MMT_ROLE_TASK_EXEC;
+	check(mmt_threads_event(c, &ev) == 0, "composed: exec");
+	check(mmt_threads_set_exe(c, gone, "/tmp/payload") == 0, "composed: exe");
+
+	t = mmt_threads_task(c, gone);
+	check(t && t->pid == gone && t->tgid == gone && t->ppid == getpid(), "composed: ids");
+	check(t && !strcmp(t->comm, "payload"), "composed: the exec's name");
+	check(t && t->uid == getuid() && t->gid == getgid() && t->user, "composed: the creator's user");
+	check(t && t->exe && !strcmp(t->exe, "/tmp/payload"), "composed: the kernel's exe");
+	check(t && t->ancestors && !strcmp(t->ancestors, want_anc),
+	      "composed: ancestors are the parent's and the parent");
+	check(t && !t->cmdline && !t->zombie && t->guuid[0] != '?' && strlen(t->guuid) == 36,
+	      "composed: no command line; a guuid");
+	check(t && t->error && strstr(t->error, "process gone before /proc could show it") &&
+	      !strstr(t->error, "uid"), "composed: error names what is missing");
+	if (t)
+		snprintf(guuid, sizeof(guuid), "%s", t->guuid);
+	parent = t ? mmt_threads_parent(c, t) : NULL;
+	check(parent && parent->pid == getpid(), "composed: parent_task is us");
+
+	/* A set*id() call: the ids are no longer known. The guuid stays. */
+	ev.role = MMT_ROLE_TASK_CREDS;
+	check(mmt_threads_event(c, &ev) == 0, "composed: ids changed");
+	t = mmt_threads_task(c, gone);
+	check(t && t->uid == (uid_t)-1 && t->error && strstr(t->error, "uid and gid unknown"),
+	      "composed: changed ids unknown");
+	check(t && !strcmp(t->guuid, guuid), "composed: the same guuid");
+
+	/* Calls that change ids not traced: a child's ids are not taken from its creator. */
+	mmt_threads_track_creds(c, false);
+	ev.role = MMT_ROLE_TASK_NEW;
+	ev.tid = getpid();
+	ev.child = gone;
+	check(mmt_threads_event(c, &ev) == 0, "composed: fork again");
+	t = mmt_threads_task(c, gone);
+	check(t && t->uid == (uid_t)-1 && t->exe && !strcmp(t->exe, my_exe),
+	      "composed: untraced ids unknown; exe the creator's");
+out_free:
+	mmt_threads_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	int r;
@@ -511,6 +596,7 @@ int main(int argc, char **argv)
 		selftest_leader_exited();
 		selftest_cache();
 		selftest_identity();
+		selftest_composed();
 		r = failures ? 1 : 0;
 	} else if (argc >= 2 && !strcmp(argv[1], "-c")) {
 		r = dump(argc - 2, argv + 2, true);
