@@ -41,6 +41,8 @@ struct entry {
 	struct mmt_thread id;
 	char *exe;			/* its process's image, as the kernel mapped it, or NULL */
 	struct mmt_task *task;		/* its details, or NULL; if set, on the LRU list */
+	bool parent_ok;			/* its details' parent was found, with parent_start */
+	unsigned long long parent_start;
 	struct entry *prev, *next;	/* the LRU list, most recently used first */
 };
 
@@ -312,6 +314,7 @@ static void task_drop(struct mmt_threads *th, struct entry *e)
 	mmt_task_release(e->task);
 	free(e->task);
 	e->task = NULL;
+	e->parent_ok = false;
 	th->tasks--;
 }
 
@@ -423,7 +426,7 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
 	/* a parent starts before its child; ppid is a tgid, so compare process starts */
 	unsigned long long child_start = t->tg_start_time;
 	struct mmt_procfs_stat sf;
-	struct entry *e;
+	struct entry *e, *ce;
 	bool newer = false;
 	pid_t ppid = t->ppid;
 	int err;
@@ -433,9 +436,17 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
 		return NULL;
 	}
 	/* make t most recent, so that reading the parent cannot evict it */
-	e = find(th, t->pid);
-	if (e && e->task == t)
+	ce = find(th, t->pid);
+	if (ce && ce->task != t)
+		ce = NULL;
+	if (ce)
+		lru_touch(th, ce);
+	/* Found before, and still the same process's details: no /proc read per record. */
+	e = find(th, ppid);
+	if (ce && ce->parent_ok && e && e->task && e->task->start_time == ce->parent_start) {
 		lru_touch(th, e);
+		return e->task;
+	}
 
 	/*
 	 * Unlike mmt_threads_task(), a changed start time does not always mean the
@@ -443,7 +454,6 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
 	 * the parent exited and its id was reused, and the details kept, if they
 	 * started before the child, are the parent we want.
 	 */
-	e = find(th, ppid);
 	if (e && !e->task)
 		e = NULL;
 	/* Details of a process followed by its events are its own (see task_current()). */
@@ -471,6 +481,11 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
 	if (e->task->start_time > child_start) {
 		errno = ESRCH;
 		return NULL;
+	}
+	/* The child's details may have been evicted by reading the parent's. */
+	if (ce && ce->task == t) {
+		ce->parent_ok = true;
+		ce->parent_start = e->task->start_time;
 	}
 	return e->task;
 }
