@@ -105,12 +105,36 @@ int mmt_host_read(struct mmt_host *h)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * Random bytes drawn 256 at a time: getrandom(2) never returns less for such a
+ * read, and one system call then serves 16 records, not one. Per thread, so no
+ * lock; the bytes are the kernel's CSPRNG's either way.
+ */
+#define POOL_BYTES	256
+static __thread uint8_t pool[POOL_BYTES];
+static __thread size_t pool_left;
+
+static int random_bytes(uint8_t *b, size_t n)
+{
+	if (pool_left < n) {
+		if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool))
+			return -errno;
+		pool_left = sizeof(pool);
+	}
+	pool_left -= n;
+	memcpy(b, pool + pool_left, n);
+	/* Used once: a byte handed out is not kept. */
+	memset(pool + pool_left, 0, n);
+	return 0;
+}
+
 int mmt_uuid_random(char out[37])
 {
 	uint8_t b[16];
+	int r = random_bytes(b, sizeof(b));
 
-	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		return -errno;
+	if (r < 0)
+		return r;
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
 	format_uuid(b, out);
