@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "elfnote.h"
+
 /* Results */
 
 /* Pass as a size limit to hash files of any size. */
@@ -47,6 +49,7 @@ struct mmt_hashes {
 	char sha512[129];
 	const char *magic;
 	const char *magic_top;
+	char build_id[MMT_BUILD_ID_HEX];	/* the ELF file's GNU build-id in hex, or "" */
 	char error[MMT_HASH_ERROR_MAX];
 };
 

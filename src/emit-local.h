@@ -53,11 +53,12 @@ extern const struct mmt_formatter mmt_formatter_tracee;	/* emit_tracee.c */
  * later (@r->file).
  */
 struct mmt_file_fields {
-	bool have_flags, have_dev, have_ino, have_ctime;
+	bool have_flags, have_dev, have_ino, have_ctime, have_ino_gen;
 	uint32_t flags;
 	uint64_t dev;		/* glibc's encoding (makedev) */
 	uint64_t ino;
 	uint64_t ctime_ns;	/* since the epoch */
+	uint64_t ino_gen;	/* the inode's generation (i_generation), from the kernel's record */
 };
 
 static inline void mmt_file_fields(const struct mmt_record *r, struct mmt_file_fields *o)
@@ -78,6 +79,10 @@ static inline void mmt_file_fields(const struct mmt_record *r, struct mmt_file_f
 	else
 		o->ctime_ns = id ? (uint64_t)fi->ctime_sec * 1000000000ULL +
 				   (uint64_t)fi->ctime_nsec : 0;
+	/* Only the kernel's record of this very call says it, and only of a file. */
+	o->have_ino_gen = r->map->have_kmap && (r->map->kmap.have & MMT_HAVE_INO_GEN) &&
+			  r->map->kmap.ino && o->have_ino && r->map->kmap.ino == o->ino;
+	o->ino_gen = o->have_ino_gen ? r->map->kmap.ino_gen : 0;
 }
 
 /* What both formats call a cause of lost events. */

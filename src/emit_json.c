@@ -158,6 +158,8 @@ static int add_file_fields(struct json_object *o, const struct mmt_record *rec)
 	r |= ff.have_dev ? add_u64(o, "dev", ff.dev) : add_null(o, "dev");
 	r |= ff.have_ino ? add_u64(o, "inode", ff.ino) : add_null(o, "inode");
 	r |= ff.have_ctime ? add_u64(o, "ctime", ff.ctime_ns) : add_null(o, "ctime");
+	r |= ff.have_ino_gen ? add_u64(o, "ino_generation", ff.ino_gen)
+			     : add_null(o, "ino_generation");
 	return r ? -ENOMEM : 0;
 }
 
@@ -462,6 +464,8 @@ static int json_exec_finish(void *state, struct mmt_line *l, void *part,
 	r |= add_str(mapped, "sha512", ok ? h->sha512 : "?");
 	/* fstat of the opened object; Kunai's u64 is 0 when nothing was opened. */
 	r |= add_u64(mapped, "size", h && h->size > 0 ? (uint64_t)h->size : 0);
+	/* Beyond Kunai: the ELF build-id of the object hashed (what perf's build-id records say). */
+	r |= add_str(mapped, "build_id", h && h->build_id[0] ? h->build_id : NULL);
 	if (error && *error)
 		r |= add_str(mapped, "error", error);
 	else

@@ -734,6 +734,9 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	if (r < 0 || !S_ISREG(st.st_mode))
 		return NULL;
 
+	/* Not an ELF file, or one without the note: no build-id, and no error. */
+	if (mmt_elf_build_id(job->fd, out->build_id, sizeof(out->build_id)) < 0)
+		out->build_id[0] = '\0';
 	magic = mmt_magic_fd(w->magic, job->fd);
 	if (!magic && !out->error[0]) {
 		const char *why = mmt_magic_error(w->magic);
