@@ -26,7 +26,7 @@ struct mmt_hashes;
  * @exec_finish: append the whole line of @part with hashes @h (NULL: none)
  *	and @error (NULL or "": none, else it replaces @h's error); @part is
  *	still the caller's. Return: 0 or -errno.
- * @exec_free: free a part; NULL is fine.
+ * @exec_free: free a part (or keep it for a later @exec_start); NULL is fine.
  * @lost: append a "lost" line. Return: 0 or -errno.
  * @stats: append a "stats" line. Return: 0 or -errno.
  */
@@ -37,7 +37,7 @@ struct mmt_formatter {
 	void *(*exec_start)(void *state, const struct mmt_record *r);
 	int (*exec_finish)(void *state, struct mmt_line *l, void *part,
 			   const struct mmt_hashes *h, const char *error);
-	void (*exec_free)(void *part);
+	void (*exec_free)(void *state, void *part);
 	int (*lost)(void *state, struct mmt_line *l, uint64_t lost, int cpu,
 		    enum mmt_lost_cause cause, uint64_t utc_ns);
 	int (*stats)(void *state, struct mmt_line *l, const struct mmt_stats *s);

@@ -212,7 +212,7 @@ void mmt_emit_held_free(struct mmt_emit *e, struct mmt_emit_held *h)
 {
 	if (!h)
 		return;
-	e->fmt->exec_free(h->part);
+	e->fmt->exec_free(e->state, h->part);
 	free(h);
 }
 

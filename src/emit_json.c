@@ -34,10 +34,19 @@ static int add(struct json_object *o, const char *key, struct json_object *v)
 
 /*
  * The add_*() helpers also update an object built before: the do_mmap
- * record object is kept and refilled for every record, so the hot path
- * sets values in place instead of allocating a dozen json-c objects
- * (json-c's mallocs were half of the reader's time on an mmap storm).
+ * record object is kept and refilled for every record, and so are the
+ * trees of exec records once written (a pool), so the hot path sets values
+ * in place instead of allocating and freeing dozens of json-c objects
+ * (json-c's mallocs were half of the reader's time on an mmap storm; an
+ * mmap_exec tree built and freed per record, 60% of it on the exec storm).
+ *
+ * A refilled object keeps its keys' order, but for a key it did not have:
+ * json-c appends that one at the end, where a fresh build would not put
+ * it. Only "<key>_hex" (a name that is not UTF-8) comes and goes, and
+ * add_bytes() then sets misplaced: that record is built afresh.
  */
+static bool misplaced;
+
 static struct json_object *existing(struct json_object *o, const char *key, enum json_type type)
 {
 	struct json_object *c;
@@ -125,6 +134,10 @@ static int add_bytes(struct json_object *o, const char *key, const char *s, size
 		json_object_object_del(o, hkey);
 		return s ? add_string(o, key, s, n) : add_null(o, key);
 	}
+	hex_key(hkey, sizeof(hkey), key);
+	/* Refilling: @key is there already, its hex would come after the keys that follow. */
+	if (json_object_object_get_ex(o, key, NULL) && !json_object_object_get_ex(o, hkey, NULL))
+		misplaced = true;
 	clean = mmt_utf8_sanitize(s, n, &lossy);
 	if (!clean)
 		return -ENOMEM;
@@ -135,7 +148,6 @@ static int add_bytes(struct json_object *o, const char *key, const char *s, size
 	hex = hex_of(s, n);
 	if (!hex)
 		return -ENOMEM;
-	hex_key(hkey, sizeof(hkey), key);
 	r = add_string(o, hkey, hex, 2 * n);
 	free(hex);
 	return r;
@@ -249,10 +261,14 @@ static int build(struct json_object *o, const struct mmt_record *rec)
 	return add_alerts(o, "alerts", rec->alerts);
 }
 
+/* The object under @key: the one there (a refilled tree), else a new one. */
 static struct json_object *child(struct json_object *parent, const char *key)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = existing(parent, key, json_type_object);
 
+	if (o)
+		return o;
+	o = json_object_new_object();
 	if (o && add(parent, key, o) < 0)
 		return NULL;
 	return o;
@@ -419,19 +435,58 @@ static int add_data(struct json_object *root, const struct mmt_record *rec)
 	return r;
 }
 
+/* Trees of written exec records kept for refilling, per kind (their keys differ). */
+#define POOL_MAX	64
+enum { KIND_MMAP, KIND_MPROTECT, KINDS };
+
+struct pool {
+	struct json_object *tree[POOL_MAX];
+	int n;
+};
+
 /* One emitter's JSON state. */
 struct json_state {
 	struct json_object *obj;	/* the do_mmap object, refilled per record */
 	char *source;			/* info.event.source */
+	struct pool pool[KINDS];
 };
+
+static int kind_of_event(const char *event)
+{
+	return strcmp(event, "mprotect_exec") ? KIND_MMAP : KIND_MPROTECT;
+}
+
+/* Which pool a tree goes back to: info.event.name says. */
+static int kind_of_tree(struct json_object *root)
+{
+	struct json_object *info, *ev, *name;
+
+	if (json_object_object_get_ex(root, "info", &info) &&
+	    json_object_object_get_ex(info, "event", &ev) &&
+	    json_object_object_get_ex(ev, "name", &name) && name)
+		return kind_of_event(json_object_get_string(name));
+	return -1;
+}
+
+static int exec_build(struct json_object *root, const struct mmt_record *rec, const char *source)
+{
+	misplaced = false;
+	return add_data(root, rec) < 0 || add_info(root, rec, source) < 0 ? -ENOMEM : 0;
+}
 
 /* The part of an exec record: its whole tree but the hashes of data.mapped. */
 static void *json_exec_start(void *state, const struct mmt_record *rec)
 {
-	const struct json_state *js = state;
-	struct json_object *root = json_object_new_object();
+	struct json_state *js = state;
+	struct pool *p = &js->pool[kind_of_event(rec->event)];
+	struct json_object *root = p->n ? p->tree[--p->n] : json_object_new_object();
 
-	if (root && (add_data(root, rec) < 0 || add_info(root, rec, js->source) < 0)) {
+	if (root && exec_build(root, rec, js->source) == 0 && !misplaced)
+		return root;
+	/* A half-refilled tree, or one whose keys would be out of order: afresh. */
+	json_object_put(root);
+	root = json_object_new_object();
+	if (root && exec_build(root, rec, js->source) < 0) {
 		json_object_put(root);
 		root = NULL;
 	}
@@ -440,20 +495,12 @@ static void *json_exec_start(void *state, const struct mmt_record *rec)
 	return root;
 }
 
-static int json_exec_finish(void *state, struct mmt_line *l, void *part,
-			    const struct mmt_hashes *h, const char *error)
+/* data.mapped's hashes, type and error, after its path. */
+static int fill_mapped(struct json_object *mapped, const struct mmt_hashes *h, const char *error)
 {
-	struct json_object *root = part, *data, *mapped;
 	bool ok = h && h->have_hashes;
 	int r = 0;
 
-	(void)state;
-	if (!json_object_object_get_ex(root, "data", &data) ||
-	    !json_object_object_get_ex(data, "mapped", &mapped))
-		return -EINVAL;
-	/* Anonymous memory (mprotect_exec): nothing was to be hashed. */
-	if (!mapped)
-		return append_object(l, root);
 	/* Kunai writes "?" where it has no value: never a hash of something else. */
 	r |= add_str(mapped, "magic", h && h->magic_top ? h->magic_top : "?");
 	/* Beyond Kunai: libmagic's whole text, as `file -b` prints it. */
@@ -470,12 +517,58 @@ static int json_exec_finish(void *state, struct mmt_line *l, void *part,
 		r |= add_str(mapped, "error", error);
 	else
 		r |= add_str(mapped, "error", h && h->error[0] ? h->error : NULL);
-	return r ? -ENOMEM : append_object(l, root);
+	return r ? -ENOMEM : 0;
 }
 
-static void json_exec_free(void *part)
+/* Drops every key of @o but the path's, so that the others come again in order. */
+static void keep_path_only(struct json_object *o)
 {
-	if (part)
+	const char *drop[32];
+	int n = 0;
+
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		if (strcmp(key, "path") && strcmp(key, "path_hex") && n < 32)
+			drop[n++] = key;
+	}
+	/* The keys are the table's: deleting one frees it, so the list is taken first. */
+	for (int i = n - 1; i >= 0; i--)
+		json_object_object_del(o, drop[i]);
+}
+
+static int json_exec_finish(void *state, struct mmt_line *l, void *part,
+			    const struct mmt_hashes *h, const char *error)
+{
+	struct json_object *root = part, *data, *mapped;
+	int r;
+
+	(void)state;
+	if (!json_object_object_get_ex(root, "data", &data) ||
+	    !json_object_object_get_ex(data, "mapped", &mapped))
+		return -EINVAL;
+	/* Anonymous memory (mprotect_exec): nothing was to be hashed. */
+	if (!mapped)
+		return append_object(l, root);
+	misplaced = false;
+	r = fill_mapped(mapped, h, error);
+	if (!r && misplaced) {
+		keep_path_only(mapped);
+		r = fill_mapped(mapped, h, error);
+	}
+	return r ? r : append_object(l, root);
+}
+
+static void json_exec_free(void *state, void *part)
+{
+	struct json_state *js = state;
+	int kind;
+
+	if (!part)
+		return;
+	kind = kind_of_tree(part);
+	if (kind >= 0 && js->pool[kind].n < POOL_MAX)
+		js->pool[kind].tree[js->pool[kind].n++] = part;
+	else
 		json_object_put(part);
 }
 
@@ -515,6 +608,9 @@ static void json_close(void *state)
 		return;
 	if (js->obj)
 		json_object_put(js->obj);
+	for (int k = 0; k < KINDS; k++)
+		while (js->pool[k].n)
+			json_object_put(js->pool[k].tree[--js->pool[k].n]);
 	free(js->source);
 	free(js);
 }
@@ -530,7 +626,17 @@ static int json_record(void *state, struct mmt_line *l, const struct mmt_record 
 		if (!*o)
 			return -ENOMEM;
 	}
+	misplaced = false;
 	r = build(*o, rec);
+	if (!r && misplaced) {
+		/* A key the kept object lacked would come out of its place: afresh. */
+		json_object_put(*o);
+		*o = json_object_new_object();
+		if (!*o)
+			return -ENOMEM;
+		misplaced = false;
+		r = build(*o, rec);
+	}
 	if (!r)
 		return append_object(l, *o);
 	/* A half-updated object is not reused. */

@@ -352,13 +352,19 @@ static void *text_open(const struct mmt_emit_opts *opts)
 	return o;
 }
 
+static void text_exec_free(void *state, void *part)
+{
+	(void)state;
+	free(part);
+}
+
 const struct mmt_formatter mmt_formatter_text = {
 	.open = text_open,
 	.close = free,
 	.record = text_record,
 	.exec_start = text_exec_start,
 	.exec_finish = text_exec_finish,
-	.exec_free = free,
+	.exec_free = text_exec_free,
 	.lost = text_lost,
 	.stats = text_stats,
 };

@@ -205,8 +205,9 @@ static int tracee_exec_finish(void *state, struct mmt_line *l, void *part,
 	return -EINVAL;
 }
 
-static void tracee_exec_free(void *part)
+static void tracee_exec_free(void *state, void *part)
 {
+	(void)state;
 	(void)part;
 }
 

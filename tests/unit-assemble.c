@@ -156,6 +156,85 @@ static void lines_are(const char *what, int first, int n)
 	}
 }
 
+/* Everything written to @fd, NUL-terminated; NULL on error. */
+static char *slurp(int fd)
+{
+	static char buf[1 << 20];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* One JSON exec record, seq @i of the refill test, its job done. */
+static int put_json(int i, const struct mmt_task *tasks)
+{
+	static char magic[] = "ELF \xff\xfe 64-bit";
+
+	memset(&jobs[i], 0, sizeof(jobs[i]));
+	jobs[i].done = true;
+	jobs[i].h.have_hashes = true;
+	memset(jobs[i].h.sha256, 'a', 64);
+	/* A type text that is not UTF-8 now and then: its _hex key comes and goes. */
+	jobs[i].h.magic = jobs[i].h.magic_top = i % 3 == 2 ? magic : "ELF";
+	return put_record(i, &jobs[i], i % 5 == 4 ? NULL : &tasks[i % 4]);
+}
+
+/*
+ * The JSON formatter refills the trees of records it wrote (emit_json.c's
+ * pools): every line must be the bytes a fresh emitter writes for the same
+ * record, key order included, also when a name that is not UTF-8 (its
+ * "_hex" key) comes and goes.
+ */
+static void json_refill(void)
+{
+	struct mmt_emit_opts jo = { .format = MMT_FORMAT_JSON };
+	struct mmt_task tasks[4] = {
+		{ .pid = 7, .tgid = 7, .comm = "good", .guuid = "g", .mnt_ns = 5 },
+		{ .pid = 8, .tgid = 7, .comm = "bad\xff", .guuid = "g" },
+		{ .pid = 9, .tgid = 9, .comm = "also good", .guuid = "h", .mnt_ns = 6 },
+		{ .pid = 10, .tgid = 10, .comm = "x\xfe\xff", .guuid = "i" },
+	};
+	struct mmt_emit *saved_e = e;
+	struct mmt_assemble *saved_a = a;
+	int saved_fd = out_fd, pooled_fd, i, same = 0;
+	char *pooled, *line, *nl, *fresh;
+	const int n = 40;
+
+	pooled_fd = memfd_create("unit-assemble-json", 0);
+	e = pooled_fd < 0 ? NULL : mmt_emit_open(pooled_fd, &jo);
+	a = e ? mmt_assemble_open(e) : NULL;
+	for (i = 1; a && i <= n; i++)
+		put_json(i, tasks);
+	if (!a || mmt_assemble_close(a) < 0 || mmt_emit_close(e) < 0 ||
+	    !(pooled = slurp(pooled_fd)) || !(pooled = strdup(pooled))) {
+		check("json refill: the pooled run", 0, 1);
+		goto out;
+	}
+	for (i = 1, line = pooled; i <= n && (nl = strchr(line, '\n')); i++, line = nl + 1) {
+		*nl = '\0';
+		out_fd = memfd_create("unit-assemble-fresh", 0);
+		e = out_fd < 0 ? NULL : mmt_emit_open(out_fd, &jo);
+		a = e ? mmt_assemble_open(e) : NULL;
+		if (a && put_json(i, tasks) == 0 && mmt_assemble_close(a) == 0 &&
+		    mmt_emit_close(e) == 0 && (fresh = slurp(out_fd)) &&
+		    !strncmp(fresh, line, strlen(line)) && fresh[strlen(line)] == '\n')
+			same++;
+		else
+			printf("differs: line %d: %s\n", i, line);
+		close(out_fd);
+	}
+	check("json refill: lines that are a fresh build's bytes", n, same);
+	free(pooled);
+out:
+	close(pooled_fd);
+	e = saved_e;
+	a = saved_a;
+	out_fd = saved_fd;
+}
+
 int main(void)
 {
 	struct mmt_emit_opts opts = { .format = MMT_FORMAT_TEXT };
@@ -257,5 +336,6 @@ int main(void)
 	check("close", 0, mmt_assemble_close(a));
 	check("emitter close: the error", -ENOSPC, mmt_emit_close(e));
 	close(out_fd);
+	json_refill();
 	return fails ? 1 : 0;
 }
