@@ -235,6 +235,61 @@ out:
 	out_fd = saved_fd;
 }
 
+/*
+ * Integers as json-c would print them ("%" PRId64 / PRIu64), though
+ * emit_json.c writes the digits itself: the extremes, zero, negatives.
+ */
+static void json_integers(void)
+{
+	struct mmt_emit_opts jo = { .format = MMT_FORMAT_JSON };
+	struct mmt_mapping m = { .enter = { .addr = UINT64_MAX, .len = 0, .pgoff = 1,
+					    .flags = MAP_PRIVATE | MAP_ANONYMOUS },
+				 .ret = INT64_MIN };
+	struct mmt_map_info mi = { .fd = -1 };
+	struct mmt_record rec = {
+		.event = "do_mmap", .backend = "tracepoint", .utc_ns = 0, .pid = -5, .tid = 2147483647,
+		.comm = "t", .map = &m, .file = &mi, .error = "", .prev_prot = -1,
+	};
+	struct mmt_emit *je;
+	struct mmt_assemble *ja = NULL;
+	int fd = memfd_create("unit-assemble-int", 0), ok = 0;
+	const char *want[] = { "\"timestamp\":0,", "\"pid\":-5,", "\"tid\":2147483647,",
+			       "\"len\":0,", "\"pgoff\":1,",
+			       "\"return_value\":-9223372036854775808,",
+			       "\"addr\":9223372036854775808," };
+	char *out;
+	size_t i;
+
+	je = fd < 0 ? NULL : mmt_emit_open(fd, &jo);
+	ja = je ? mmt_assemble_open(je) : NULL;
+	if (!ja || mmt_assemble_record(ja, &rec) < 0)
+		goto out;
+	/* INT64_MIN is no -errno: a mapping at that address, as the kernel would return it. */
+	m.ret = -1;
+	m.enter.addr = 18446744073709551615ULL;
+	if (mmt_assemble_record(ja, &rec) < 0 || mmt_assemble_close(ja) < 0)
+		goto out;
+	ja = NULL;
+	if (mmt_emit_close(je) < 0 || !(out = slurp(fd)))
+		goto out;
+	je = NULL;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		if (!strstr(out, want[i]))
+			printf("missing: %s\n", want[i]);
+		ok += strstr(out, want[i]) != NULL;
+	}
+	ok += strstr(out, "\"addr\":18446744073709551615,") != NULL;
+	ok += strstr(out, "\"return_value\":-1,") != NULL;
+out:
+	if (ja)
+		mmt_assemble_close(ja);
+	if (je)
+		mmt_emit_close(je);
+	check("json integers: as json-c prints them", 9, ok);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(void)
 {
 	struct mmt_emit_opts opts = { .format = MMT_FORMAT_TEXT };
@@ -337,5 +392,6 @@ int main(void)
 	check("emitter close: the error", -ENOSPC, mmt_emit_close(e));
 	close(out_fd);
 	json_refill();
+	json_integers();
 	return fails ? 1 : 0;
 }
