@@ -184,6 +184,33 @@ void mmt_task_set_start(struct mmt_task_reader *r, struct mmt_task *t,
 			unsigned long long tg_start_time);
 
 /**
+ * mmt_task_read_self() - mmt_task_read() but for the ancestors (t->ancestors NULL)
+ *
+ * For a caller that has the parent's details at hand: the ancestors are the
+ * parent's and the parent (mmt_task_set_ancestors()), not a walk of /proc
+ * that reads two files per ancestor. Return: as mmt_task_read().
+ */
+int mmt_task_read_self(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t);
+
+/**
+ * mmt_task_read_ancestors() - walk /proc's ppid links for @t's ancestors, as
+ *	mmt_task_read() does (t->ancestors and t->error)
+ * Return: 0 or -ENOMEM.
+ */
+int mmt_task_read_ancestors(struct mmt_task *t);
+
+/**
+ * mmt_task_set_ancestors() - give @t ancestors found otherwise
+ * @t: a task, its ancestors NULL
+ * @ancestors: copied; NULL leaves them unknown
+ * @cut: they were cut at %MMT_TASK_ANCESTORS_MAX (noted in t->error)
+ * @error: "ancestors: ..." notes to add to t->error, or NULL
+ * Return: 0 or -ENOMEM.
+ */
+int mmt_task_set_ancestors(struct mmt_task *t, const char *ancestors, bool cut,
+			   const char *error);
+
+/**
  * mmt_task_release() - free what mmt_task_read() allocated
  * @t: a task filled in by mmt_task_read(), or zeroed; may be NULL
  *

@@ -372,7 +372,7 @@ static int read_process(struct mmt_task *t)
 	return 0;
 }
 
-static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
+static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t, bool walk)
 {
 	struct mmt_procfs_status ss;
 	struct mmt_procfs_stat sf;
@@ -445,7 +445,7 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t)
 		if (r < 0)
 			return r;
 	}
-	return read_ancestors(t);
+	return walk ? read_ancestors(t) : 0;
 }
 
 /* The reader's state, or a one-off with the boot id read now. */
@@ -481,7 +481,29 @@ int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t)
 {
 	struct reader once;
 
-	return task_read(reader_of(r, &once), tid, t);
+	return task_read(reader_of(r, &once), tid, t, true);
+}
+
+int mmt_task_read_self(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t)
+{
+	struct reader once;
+
+	return task_read(reader_of(r, &once), tid, t, false);
+}
+
+int mmt_task_read_ancestors(struct mmt_task *t)
+{
+	return read_ancestors(t);
+}
+
+int mmt_task_set_ancestors(struct mmt_task *t, const char *ancestors, bool cut,
+			   const char *error)
+{
+	if (ancestors && !(t->ancestors = strdup(ancestors)))
+		return -ENOMEM;
+	if (cut && note(t, "ancestors: cut at %d", MMT_TASK_ANCESTORS_MAX) < 0)
+		return -ENOMEM;
+	return error ? note(t, "%s", error) : 0;
 }
 
 void mmt_task_set_start(struct mmt_task_reader *r, struct mmt_task *t,

@@ -319,6 +319,34 @@ static void task_drop(struct mmt_threads *th, struct entry *e)
 }
 
 static int compose(struct mmt_threads *th, const struct entry *e, struct mmt_task *t);
+static int ancestors_of(struct mmt_threads *th, const struct mmt_task *child, char **ancestors,
+			bool *cut, char **error);
+
+/*
+ * The ancestors of a task read from /proc: its parent's and its parent, when
+ * the table has the parent's details already (a record's parent_task reads
+ * them: the second child of a process costs no walk); else the walk of
+ * /proc's ppid links, which reads two files per ancestor.
+ */
+static int own_ancestors(struct mmt_threads *th, struct mmt_task *t)
+{
+	const struct entry *pe = find(th, t->ppid);
+	char *anc = NULL, *err = NULL;
+	bool cut = false;
+	int r = 0;
+
+	if (t->ppid == 0)
+		return mmt_task_set_ancestors(t, "", false, NULL);
+	if (pe && pe->task)
+		r = ancestors_of(th, t, &anc, &cut, &err);
+	if (r == 0 && anc)
+		r = mmt_task_set_ancestors(t, anc, cut, err);
+	else if (r == 0)
+		r = mmt_task_read_ancestors(t);
+	free(anc);
+	free(err);
+	return r;
+}
 
 /* Whether the events said enough of @e to describe it without /proc. */
 static bool composable(const struct entry *e)
@@ -337,7 +365,7 @@ static struct entry *task_insert(struct mmt_threads *th, pid_t tid, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	r = mmt_task_read(th->reader, tid, t);
+	r = mmt_task_read_self(th->reader, tid, t);
 	e = find(th, tid);
 	/*
 	 * Gone, or going: a zombie, or a task whose mm went while it was read,
@@ -348,8 +376,15 @@ static struct entry *task_insert(struct mmt_threads *th, pid_t tid, int *err)
 	    composable(e) && th->depth < COMPOSE_DEPTH) {
 		mmt_task_release(t);
 		r = compose(th, e, t);
-	} else if (r == 0 && composable(e) && e->id.born && t->tgid == e->id.tgid) {
-		mmt_task_set_start(th->reader, t, e->id.tg_start);
+	} else if (r == 0) {
+		if (composable(e) && e->id.born && t->tgid == e->id.tgid)
+			mmt_task_set_start(th->reader, t, e->id.tg_start);
+		r = own_ancestors(th, t);
+	} else if (r == -ENOENT || r == -ESRCH) {
+		/* gone, and nothing known of it: the walk says what /proc has of its parents */
+		int w = mmt_task_read_ancestors(t);
+
+		r = w < 0 ? w : r;
 	}
 	if (r < 0)
 		goto out_free_task;
@@ -539,12 +574,51 @@ static char *ancestors_error_from(const struct mmt_task *parent)
 			return NULL;
 	}
 	if (!parent->exe && !(parent->flags & MMT_TASK_PF_KTHREAD)) {
-		r = asprintf(&tmp, "%s%sancestors: exe of pid %d unknown", out ? out : "",
-			     out ? "; " : "", (int)parent->pid);
+		/* The parent's own "exe: why" note, as the walk would say it. */
+		const char *why = parent->error ? strstr(parent->error, "exe: ") : NULL;
+		int len = 0;
+
+		if (why && (why == parent->error || why[-1] == ' ')) {
+			why += 5;
+			end = strstr(why, "; ");
+			len = end ? (int)(end - why) : (int)strlen(why);
+		}
+		r = why ? asprintf(&tmp, "%s%sancestors: exe of pid %d: %.*s", out ? out : "",
+				   out ? "; " : "", (int)parent->pid, len, why)
+			: asprintf(&tmp, "%s%sancestors: exe of pid %d unknown", out ? out : "",
+				   out ? "; " : "", (int)parent->pid);
 		free(out);
 		out = r < 0 ? NULL : tmp;
 	}
 	return out;
+}
+
+/*
+ * The ancestors of @child (its ppid and tg_start_time are used) from its
+ * parent's details in the table. Return: 0 with *@ancestors (NULL: the parent
+ * could not be had, or knows none of its own), or -ENOMEM.
+ */
+static int ancestors_of(struct mmt_threads *th, const struct mmt_task *child, char **ancestors,
+			bool *cut, char **error)
+{
+	const struct mmt_task *parent;
+
+	*ancestors = *error = NULL;
+	*cut = false;
+	if (th->depth >= COMPOSE_DEPTH)
+		return 0;
+	th->depth++;
+	parent = mmt_threads_parent(th, child);
+	th->depth--;
+	if (!parent)
+		return errno == ENOMEM ? -ENOMEM : 0;
+	if (!parent->ancestors)
+		return 0;
+	*ancestors = ancestors_from(parent, cut);
+	if (!*ancestors)
+		return -ENOMEM;
+	*error = ancestors_error_from(parent);
+	return 0;
 }
 
 /* Details of the gone thread @e from its events, with its parent's from the table. */
@@ -559,7 +633,6 @@ static int compose(struct mmt_threads *th, const struct entry *e, struct mmt_tas
 		.exe = e->exe,
 	};
 	struct mmt_task child = { .pid = e->tid, .ppid = id->ppid, .tg_start_time = id->tg_start };
-	const struct mmt_task *parent = NULL;
 	char *ancestors = NULL, *anc_err = NULL;
 	int r;
 
@@ -567,19 +640,11 @@ static int compose(struct mmt_threads *th, const struct entry *e, struct mmt_tas
 	if (id->ppid == 0) {
 		f.ancestors = "";
 	} else {
-		th->depth++;
-		parent = mmt_threads_parent(th, &child);
-		th->depth--;
-		if (!parent && errno == ENOMEM)
-			return -ENOMEM;
-		if (parent && parent->ancestors) {
-			ancestors = ancestors_from(parent, &f.ancestors_cut);
-			if (!ancestors)
-				return -ENOMEM;
-			f.ancestors = ancestors;
-			anc_err = ancestors_error_from(parent);
-			f.ancestors_error = anc_err;
-		}
+		r = ancestors_of(th, &child, &ancestors, &f.ancestors_cut, &anc_err);
+		if (r < 0)
+			return r;
+		f.ancestors = ancestors;
+		f.ancestors_error = anc_err;
 	}
 	r = mmt_task_compose(th->reader, &f, t);
 	free(ancestors);
