@@ -135,6 +135,15 @@ const char *mmt_kprobe_mprotect_entry_event(const struct mmt_kprobe *k);
 const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k);
 
 /**
+ * mmt_kprobe_entries_counted() - whether mmt_kprobe_missed()'s @entry is a count
+ * @k: probes
+ *
+ * Return: false before Linux 5.14, where a fault in a fetch counts as a miss
+ *	and entries missed are therefore not counted (always 0).
+ */
+bool mmt_kprobe_entries_counted(const struct mmt_kprobe *k);
+
+/**
  * mmt_kprobe_missed() - hits the kernel could not record, from kprobe_profile
  * @k: created probes
  * @entry: missed hits of the kprobes (e.g. recursion) since they were made,

@@ -164,6 +164,12 @@ bool mmt_probe_mprotect_prev(const struct mmt_probe *probe);
 int mmt_probe_missed(const struct mmt_probe *probe, uint64_t *entry, uint64_t *ret);
 
 /**
+ * mmt_probe_entries_counted() - whether mmt_probe_missed()'s @entry is a count
+ *	(false on a kprobe backend before Linux 5.14: see mmt_kprobe_entries_counted())
+ */
+bool mmt_probe_entries_counted(const struct mmt_probe *probe);
+
+/**
  * mmt_probe_print_kprobes() - print the kprobe definitions a run would write
  * @out: one kprobe_events line each (the group and event names carry this
  *	process's pid; a run uses its own)

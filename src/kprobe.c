@@ -592,6 +592,12 @@ static int64_t returns_only(uint64_t ret, uint64_t entry, uint64_t ret0, uint64_
 	return (int64_t)(ret - ret0) - (int64_t)(entry - entry0);
 }
 
+bool mmt_kprobe_entries_counted(const struct mmt_kprobe *k)
+{
+	(void)k;
+	return !kernel_counts_faults();
+}
+
 int mmt_kprobe_missed(struct mmt_kprobe *k, uint64_t *entry, uint64_t *ret)
 {
 	const struct missed_cols *b = &k->base;

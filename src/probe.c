@@ -762,6 +762,11 @@ int mmt_probe_missed(const struct mmt_probe *p, uint64_t *entry, uint64_t *ret)
 	return mmt_kprobe_missed(p->kprobe, entry, ret);
 }
 
+bool mmt_probe_entries_counted(const struct mmt_probe *p)
+{
+	return !p->kprobe || mmt_kprobe_entries_counted(p->kprobe);
+}
+
 int mmt_probe_print_kprobes(FILE *out)
 {
 	struct mmt_kprobe *k = mmt_kprobe_alloc(getpid());

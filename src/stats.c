@@ -202,7 +202,12 @@ void mmt_stats_summary(struct mmt_stats_run *t)
 	struct mmt_stats s;
 
 	collect_stats(t, &s);
-	if (t->src.probe && mmt_probe_missed(t->src.probe, &missed_entry, &missed_ret) == 0)
+	/* Not "0 entries missed" where the kernel cannot tell them (before 5.14). */
+	if (t->src.probe && mmt_probe_missed(t->src.probe, &missed_entry, &missed_ret) == 0 &&
+	    !mmt_probe_entries_counted(t->src.probe))
+		snprintf(missed, sizeof(missed), ", %llu returns missed, entries missed not "
+			 "counted (kernel before 5.14)", (unsigned long long)missed_ret);
+	else if (t->src.probe && mmt_probe_missed(t->src.probe, &missed_entry, &missed_ret) == 0)
 		snprintf(missed, sizeof(missed), ", %llu returns missed, %llu entries missed",
 			 (unsigned long long)missed_ret, (unsigned long long)missed_entry);
 	fprintf(stderr, "mmaptrace: %llu events, %llu mappings, %llu records written, "
