@@ -45,6 +45,8 @@ struct mmt_options {
 	const char *outfile;
 	bool append;		/* -A: never truncate the output file */
 	bool output_any_owner;	/* --output-any-owner: -o FILE of another user, or linked */
+	const char *stats_outfile;	/* --stats-output: lost and stats records; NULL: stderr */
+	bool mixed;		/* --mixed: every kind of line in the output */
 	pid_t pids[MMT_MAX_PIDS];
 	int npids;
 	bool quiet;

@@ -31,6 +31,8 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_SOURCE,
 	OPT_OUTPUT_ANY_OWNER,
+	OPT_STATS_OUTPUT,
+	OPT_MIXED,
 };
 
 static void usage(FILE *f)
@@ -80,6 +82,11 @@ static void usage(FILE *f)
 "      --format=FORMAT      json (default), text, or tracee (Tracee's envelope of\n"
 "                           do_mmap records)\n"
 "      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
+"      --stats-output=FILE  write lost and stats records to FILE (default: standard\n"
+"                           error), created and reopened as -o's\n"
+"      --mixed              one stream for every kind of line: do_mmap records beside\n"
+"                           Kunai's (JSON), lost and stats records in the output\n"
+"                           (unless --stats-output)\n"
 "      --source=NAME        info.event.source of mmap_exec and mprotect_exec records\n"
 "                           (default: mmaptrace), for pipelines that filter on it\n"
 "  -t                       text: time of day in front of each line; -tt with\n"
@@ -294,6 +301,8 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "append", no_argument, NULL, 'A' },
 		{ "output-any-owner", no_argument, NULL, OPT_OUTPUT_ANY_OWNER },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "stats-output", required_argument, NULL, OPT_STATS_OUTPUT },
+		{ "mixed", no_argument, NULL, OPT_MIXED },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "decode-fds", no_argument, NULL, 'y' },
 		{ "string-limit", required_argument, NULL, 's' },
@@ -384,6 +393,12 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 			}
 			o->stats_ns = v * 1000000000ULL;
 			break;
+		case OPT_STATS_OUTPUT:
+			o->stats_outfile = optarg;
+			break;
+		case OPT_MIXED:
+			o->mixed = true;
+			break;
 		case OPT_SOURCE:
 			/* A JSON string, so anything goes but nothing. */
 			if (!*optarg) {
@@ -438,11 +453,11 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	}
 	if (optind < argc)
 		o->argv = argv + optind;
-	if (o->append && !o->outfile) {
+	if (o->append && !o->outfile && !o->stats_outfile) {
 		mmt_error("-A appends to the -o file: give -o FILE");
 		return -1;
 	}
-	if (o->output_any_owner && !o->outfile) {
+	if (o->output_any_owner && !o->outfile && !o->stats_outfile) {
 		mmt_error("--output-any-owner is about the -o file: give -o FILE");
 		return -1;
 	}
@@ -457,6 +472,24 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	if (o->emit.format == MMT_FORMAT_TRACEE &&
 	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
 		mmt_error("--format tracee writes do_mmap records only: not -e mmap_exec, mprotect_exec");
+		return -1;
+	}
+	if (o->mixed && o->emit.format == MMT_FORMAT_TRACEE) {
+		mmt_error("--format tracee holds Tracee's do_mmap events only: not --mixed");
+		return -1;
+	}
+	/*
+	 * A JSON stream of two schemas: Kunai's reader stops at the first
+	 * do_mmap line, a do_mmap consumer at the first Kunai one.
+	 */
+	if (!o->mixed && o->emit.format == MMT_FORMAT_JSON &&
+	    (o->filters.events & MMT_EV_DO_MMAP) &&
+	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
+		mmt_error("-e %s: do_mmap records and Kunai's %s records would share one JSON "
+			  "stream; add --mixed to allow it, or trace each in its own run",
+			  o->filters.events & MMT_EV_MMAP_EXEC ? "selects do_mmap and mmap_exec" :
+			  "selects do_mmap and mprotect_exec",
+			  o->filters.events & MMT_EV_MMAP_EXEC ? "mmap_exec" : "mprotect_exec");
 		return -1;
 	}
 	if (!!o->argv + !!o->npids + o->probe.all != 1) {
