@@ -29,6 +29,7 @@
 #include "emit.h"
 #include "enrich.h"
 #include "error.h"
+#include "logsink.h"
 #include "options.h"
 #include "outfile.h"
 #include "perf.h"
@@ -44,7 +45,8 @@ struct tracer {
 	struct mmt_perf *perf;		/* the kernel's mapping records; NULL: refused */
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;
-	struct mmt_emit *side;		/* lost and stats records; NULL: in emit (--mixed) */
+	struct mmt_logsink *sink;	/* -o journal: the emitter's messages go there; else NULL */
+	struct mmt_emit *side;		/* lost and stats records; NULL: in emit (--mixed, a log sink) */
 	struct mmt_assemble *assemble;	/* in front of emit */
 	struct mmt_stats_run *stats;
 	struct mmt_target *target;
@@ -81,7 +83,8 @@ static int64_t mono_to_utc_offset(void)
  */
 static int drain(struct tracer *t, bool final)
 {
-	const char *name = t->opt->outfile ? t->opt->outfile : "output";
+	const char *name = t->opt->outfile ? t->opt->outfile :
+			   t->opt->logsink ? t->opt->logsink : "output";
 	uint64_t now = mmt_mono_ns();
 	int r;
 
@@ -160,11 +163,13 @@ static int handle_signals(struct tracer *t)
 	while (read(t->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			mmt_target_reap(t->target);
-		else if (si.ssi_signo == SIGHUP && (t->opt->outfile || t->opt->stats_outfile))
+		else if (si.ssi_signo == SIGHUP &&
+			 (t->opt->outfile || t->opt->stats_outfile || t->opt->logsink))
 			reopen = true;
 		else
 			stop = 1;
 	}
+	/* A log sink has nothing to reopen: SIGHUP only reopens files. */
 	if (reopen && !stop && t->opt->outfile)
 		reopen_output(t, t->opt->outfile, t->emit, &t->out_fd);
 	if (reopen && !stop && t->opt->stats_outfile)
@@ -273,15 +278,22 @@ static int open_output(const struct mmt_options *o, const char *path, int fd, co
 }
 
 /*
- * The stream of lost and stats records: a consumer of the records (Kunai's
- * reader, Tracee's) stops at the first foreign line, so by default they
- * have one of their own, in mmaptrace's JSON (or text) form.
+ * Whether lost and stats records have a stream of their own: a consumer of
+ * the records (Kunai's reader, Tracee's) stops at the first foreign line,
+ * so by default they do, unless --mixed asks for one stream or the output
+ * is a log sink, whose messages are typed.
  */
+static bool own_stats_stream(const struct mmt_options *o)
+{
+	return o->stats_outfile || (!o->mixed && !o->logsink);
+}
+
+/* That stream, in mmaptrace's JSON (or text) form. */
 static int open_side(struct tracer *t)
 {
 	struct mmt_emit_opts eo = t->opt->emit;
 
-	if (t->opt->mixed && !t->opt->stats_outfile)
+	if (!own_stats_stream(t->opt))
 		return 0;
 	/* Tracee's envelope has no such events. */
 	if (eo.format == MMT_FORMAT_TRACEE)
@@ -359,7 +371,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 		return r;
 	src = (struct mmt_stats_sources){
 		.ring = t->ring, .probe = t->probe, .perf = t->perf, .enrich = t->enrich,
-		.emit = t->emit, .assemble = t->assemble,
+		.emit = t->emit, .assemble = t->assemble, .sink = t->sink,
 		.mono_to_utc = t->mono_to_utc, .interval_ns = t->opt->stats_ns,
 	};
 	t->stats = mmt_stats_open(&src);
@@ -425,12 +437,22 @@ int main(int argc, char **argv)
 		r = 1;
 		goto out_options;
 	}
-	t.out_fd = open_output(&opt, opt.outfile, STDOUT_FILENO, "output file", &created);
-	if (t.out_fd < 0) {
+	t.out_fd = open_output(&opt, opt.outfile, opt.logsink ? -1 : STDOUT_FILENO, "output file",
+			       &created);
+	if (t.out_fd < 0 && !opt.logsink) {
 		r = 1;
 		goto out_options;
 	}
-	if (!opt.mixed || opt.stats_outfile) {
+	if (opt.logsink) {
+		t.sink = mmt_logsink_open(opt.logsink,
+					  opt.emit.source ? opt.emit.source : MMT_EMIT_SOURCE);
+		if (!t.sink) {
+			mmt_perror(-errno, "cannot open %s", opt.logsink);
+			r = 1;
+			goto out_options;
+		}
+	}
+	if (own_stats_stream(&opt)) {
 		t.side_fd = open_output(&opt, opt.stats_outfile, STDERR_FILENO, "stats output file",
 					&side_created);
 		if (t.side_fd < 0) {
@@ -448,7 +470,7 @@ int main(int argc, char **argv)
 	t.mono_to_utc = mono_to_utc_offset();
 	if (opt.filters.events & MMT_EV_MPROTECT_EXEC)
 		opt.probe.mprotect = true;
-	t.emit = mmt_emit_open(t.out_fd, &opt.emit);
+	t.emit = t.sink ? mmt_emit_open_sink(t.sink, &opt.emit) : mmt_emit_open(t.out_fd, &opt.emit);
 	r = open_side(&t);
 	t.assemble = t.emit && !r ? mmt_assemble_open(t.emit, t.side) : NULL;
 	t.target = mmt_target_new(&opt);
@@ -478,6 +500,7 @@ out_free:
 		r = -EIO;
 	if (mmt_emit_close(t.side) < 0 && !t.out_err)
 		r = -EIO;
+	mmt_logsink_close(t.sink);
 	/* After the assembly: it held the last hash jobs. */
 	mmt_enrich_free(t.enrich);
 out_output:
@@ -486,7 +509,7 @@ out_output:
 		unlink(opt.outfile);
 	if (side_created && !t.tracing)
 		unlink(opt.stats_outfile);
-	if (t.out_fd != STDOUT_FILENO)
+	if (t.out_fd >= 0 && t.out_fd != STDOUT_FILENO)
 		close(t.out_fd);
 	if (t.side_fd >= 0 && t.side_fd != STDERR_FILENO)
 		close(t.side_fd);

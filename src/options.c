@@ -13,6 +13,7 @@
 
 #include "alert.h"
 #include "error.h"
+#include "logsink.h"
 #include "options.h"
 
 #define DEFAULT_HASH_LIMIT	((off_t)256 << 20)
@@ -75,7 +76,8 @@ static void usage(FILE *f)
 "\n"
 "Output:\n"
 "  -o, --output=FILE        write records to FILE instead of standard output;\n"
-"                           SIGHUP reopens it (log rotation)\n"
+"                           SIGHUP reopens it (log rotation); journal: sends\n"
+"                           each record to the journal, typed, lost and stats too\n"
 "  -A, --append             append to FILE instead of truncating it\n"
 "      --output-any-owner   write to an existing FILE of another user or with\n"
 "                           other hard links (refused by default)\n"
@@ -308,6 +310,7 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "string-limit", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char why[160];
 	unsigned long v;
 	int c;
 
@@ -342,7 +345,12 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 				return -1;
 			break;
 		case 'o':
-			o->outfile = optarg;
+			o->outfile = NULL;
+			o->logsink = NULL;
+			if (mmt_logsink_is(optarg))
+				o->logsink = optarg;
+			else
+				o->outfile = optarg;
 			break;
 		case 'A':
 			o->append = true;
@@ -453,6 +461,10 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	}
 	if (optind < argc)
 		o->argv = argv + optind;
+	if (o->logsink && mmt_logsink_check(o->logsink, why, sizeof(why)) < 0) {
+		mmt_error("invalid -o '%s': %s", o->logsink, why);
+		return -1;
+	}
 	if (o->append && !o->outfile && !o->stats_outfile) {
 		mmt_error("-A appends to the -o file: give -o FILE");
 		return -1;
@@ -480,9 +492,10 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	}
 	/*
 	 * A JSON stream of two schemas: Kunai's reader stops at the first
-	 * do_mmap line, a do_mmap consumer at the first Kunai one.
+	 * do_mmap line, a do_mmap consumer at the first Kunai one. A log
+	 * sink's messages are typed (MMAPTRACE_EVENT, MSGID): no stream.
 	 */
-	if (!o->mixed && o->emit.format == MMT_FORMAT_JSON &&
+	if (!o->mixed && !o->logsink && o->emit.format == MMT_FORMAT_JSON &&
 	    (o->filters.events & MMT_EV_DO_MMAP) &&
 	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
 		mmt_error("-e %s: do_mmap records and Kunai's %s records would share one JSON "
