@@ -3,8 +3,9 @@
  * The host's log pipeline as an output: each line the formatter made goes
  * out as one message, with the record's kind and main fields beside it, to
  * the journal (journal.c, the journal's native protocol through
- * libsystemd). The emitter (emit.c) hands it whole lines; it calls no
- * stage back.
+ * libsystemd) or to a syslog collector (syslog.c, RFC 5424, never waited
+ * for). The emitter (emit.c) hands it whole lines; it calls no stage
+ * back.
  */
 #ifndef MMT_LOGSINK_H
 #define MMT_LOGSINK_H
@@ -19,8 +20,9 @@ struct mmt_logsink;
 
 /* The -o forms that name a log sink rather than a file. */
 #define MMT_LOGSINK_JOURNAL	"journal:"
+#define MMT_LOGSINK_SYSLOG	"syslog:"
 
-/* What a message says beside its line: the journal's fields. */
+/* What a message says beside its line: the journal's fields, syslog's header. */
 struct mmt_log_fields {
 	const char *event;	/* "do_mmap", "mmap_exec", "mprotect_exec", "lost", "stats" */
 	uint64_t utc_ns;	/* the record's time */
@@ -36,7 +38,8 @@ struct mmt_log_fields {
 
 /**
  * mmt_logsink_is() - whether an -o argument names a log sink
- * Return: true for "journal:"; a file of that name is given as ./journal:.
+ * Return: true for "journal:" and "syslog:..."; a file of such a name is
+ * given as ./journal: or ./syslog:...
  */
 bool mmt_logsink_is(const char *spec);
 
@@ -50,10 +53,14 @@ int mmt_logsink_check(const char *spec, char *why, size_t size);
 
 /**
  * mmt_logsink_open() - connect to the sink @spec names
- * @spec: "journal:"
- * @source: the identifier the messages carry (SYSLOG_IDENTIFIER) is
- *	always "mmaptrace"; @source (copied) goes into MMAPTRACE_SOURCE;
- *	NULL: none
+ * @spec: "journal:"; "syslog:" (/dev/log), "syslog:/PATH" (a local
+ *	datagram socket) or "syslog:HOST:PORT" (TCP, RFC 6587 octet counting)
+ * @source: the identifier the messages carry (SYSLOG_IDENTIFIER, APP-NAME)
+ *	is always "mmaptrace"; @source (copied) goes into the journal's
+ *	MMAPTRACE_SOURCE; NULL: none
+ *
+ * A syslog collector that cannot be reached now (no socket, a TCP connect
+ * refused or not done in 5 s) is an error; one lost later is not.
  * Return: the sink, freed by mmt_logsink_close(); NULL + errno.
  */
 struct mmt_logsink *mmt_logsink_open(const char *spec, const char *source);
@@ -61,8 +68,10 @@ struct mmt_logsink *mmt_logsink_open(const char *spec, const char *source);
 /**
  * mmt_logsink_send() - one message: @line (@len bytes, no newline) and @f
  *
- * A message the transport could not send is dropped and counted
- * (mmt_logsink_dropped()), not an error: the run goes on.
+ * Never blocks on a syslog collector: a message that finds its queue (or
+ * a datagram socket) full, or no collector, is dropped and counted
+ * (mmt_logsink_dropped()), as is one journald did not take: not an error,
+ * the run goes on.
  * Return: 0 or -errno (out of memory).
  */
 int mmt_logsink_send(struct mmt_logsink *s, const struct mmt_log_fields *f, const char *line,
@@ -85,8 +94,8 @@ void mmt_logsink_pollfd(const struct mmt_logsink *s, struct pollfd *pfd);
 /**
  * mmt_logsink_dropped() - messages dropped since the last call
  *
- * Dropped because the transport did not take them (journald not running);
- * the caller reports them as losses.
+ * Dropped because a collector did not keep up or could not be reached,
+ * or journald was not running; the caller reports them as losses.
  * Return: the count, which starts again from 0.
  */
 uint64_t mmt_logsink_dropped(struct mmt_logsink *s);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Between the log sink (logsink.c) and its transports (journal.c), nobody
+ * Between the log sink (logsink.c) and its transports (journal.c, syslog.c), nobody
  * else: the operations each one fills in.
  */
 #ifndef MMT_LOGSINK_LOCAL_H
@@ -31,6 +31,7 @@ struct mmt_logsink_ops {
 };
 
 extern const struct mmt_logsink_ops mmt_logsink_journal;	/* journal.c */
+extern const struct mmt_logsink_ops mmt_logsink_syslog;		/* syslog.c */
 
 /* Room for every alert name, comma-separated. */
 #define MMT_LOG_ALERTS_MAX	128

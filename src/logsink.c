@@ -20,11 +20,15 @@ struct mmt_logsink {
 /* The transport @spec names, and where its target starts. */
 static const struct mmt_logsink_ops *transport(const char *spec, const char **target)
 {
-	size_t n = strlen(MMT_LOGSINK_JOURNAL);
+	size_t n = strlen(MMT_LOGSINK_JOURNAL), m = strlen(MMT_LOGSINK_SYSLOG);
 
 	if (!strncmp(spec, MMT_LOGSINK_JOURNAL, n)) {
 		*target = spec + n;
 		return &mmt_logsink_journal;
+	}
+	if (!strncmp(spec, MMT_LOGSINK_SYSLOG, m)) {
+		*target = spec + m;
+		return &mmt_logsink_syslog;
 	}
 	return NULL;
 }
@@ -55,12 +59,27 @@ int mmt_logsink_check(const char *spec, char *why, size_t size)
 	const char *target;
 	const struct mmt_logsink_ops *ops = transport(spec, &target);
 
+	const char *port;
+	unsigned long v;
+	char *end;
+
 	if (!ops) {
-		snprintf(why, size, "not a log sink (journal:)");
+		snprintf(why, size, "not a log sink (journal:, syslog:)");
 		return -EINVAL;
 	}
 	if (ops == &mmt_logsink_journal && *target) {
 		snprintf(why, size, "the journal takes no address: -o journal:");
+		return -EINVAL;
+	}
+	/* syslog: is /dev/log, syslog:/PATH another socket, else HOST:PORT. */
+	if (ops != &mmt_logsink_syslog || !*target || *target == '/')
+		return 0;
+	port = strrchr(target, ':');
+	errno = 0;
+	v = port ? strtoul(port + 1, &end, 10) : 0;
+	if (!port || port == target || !port[1] || errno || *end || v == 0 || v > 65535) {
+		snprintf(why, size, "a syslog collector is syslog:HOST:PORT (TCP), "
+			 "syslog:/PATH or syslog: (/dev/log)");
 		return -EINVAL;
 	}
 	return 0;

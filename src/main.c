@@ -45,7 +45,7 @@ struct tracer {
 	struct mmt_perf *perf;		/* the kernel's mapping records; NULL: refused */
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;
-	struct mmt_logsink *sink;	/* -o journal: the emitter's messages go there; else NULL */
+	struct mmt_logsink *sink;	/* -o journal: or syslog:..., where the messages go; else NULL */
 	struct mmt_emit *side;		/* lost and stats records; NULL: in emit (--mixed, a log sink) */
 	struct mmt_assemble *assemble;	/* in front of emit */
 	struct mmt_stats_run *stats;
@@ -65,6 +65,8 @@ struct tracer {
  * before it drains again, rather than on the buffers (see main_loop()).
  */
 #define COALESCE_MS	1
+/* How long the end of a run waits for a syslog collector to take the rest. */
+#define SINK_FINAL_MS	2000
 
 static int64_t mono_to_utc_offset(void)
 {
@@ -169,7 +171,7 @@ static int handle_signals(struct tracer *t)
 		else
 			stop = 1;
 	}
-	/* A log sink has nothing to reopen: SIGHUP only reopens files. */
+	/* A log sink has nothing to reopen (a lost TCP connection is made again anyway). */
 	if (reopen && !stop && t->opt->outfile)
 		reopen_output(t, t->opt->outfile, t->emit, &t->out_fd);
 	if (reopen && !stop && t->opt->stats_outfile)
@@ -186,7 +188,7 @@ static bool is_pipe(int fd)
 
 static int main_loop(struct tracer *t)
 {
-	struct pollfd fds[3 + MMT_MAX_PIDS + 2 * 1024];
+	struct pollfd fds[4 + MMT_MAX_PIDS + 2 * 1024];
 	int n, ntarget, ncpu, nperf, r, wake_fd = mmt_enrich_wake_fd(t->enrich);
 	int out_fd = -1, pipe_fd = -1;
 	bool flowing;
@@ -207,6 +209,11 @@ static int main_loop(struct tracer *t)
 		 * now, not at the next write, which on a quiet host may not come.
 		 */
 		fds[n++] = (struct pollfd){ .fd = pipe_fd };
+		/* A TCP collector's queue drains as the socket takes it. */
+		fds[n] = (struct pollfd){ .fd = -1 };
+		if (t->sink)
+			mmt_logsink_pollfd(t->sink, &fds[n]);
+		n++;
 		ntarget = mmt_target_pollfds(t->target, fds + n);
 		/*
 		 * The buffers wake a reader asleep on them at the next event
@@ -413,6 +420,9 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 		(void)mmt_ring_settle(t->ring, 100);
 		drain(t, true);
 	}
+	/* The last records, to a collector that is slow but reads: a bounded wait. */
+	if (t->sink)
+		(void)mmt_logsink_flush(t->sink, SINK_FINAL_MS);
 	return r;
 }
 
