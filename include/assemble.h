@@ -24,9 +24,12 @@ struct mmt_assemble;
 /**
  * mmt_assemble_open() - an empty queue in front of @out
  * @out: the emitter finished lines go to; it must outlive the assembly
+ * @side: where lost and stats lines go, at once (they wait for no hash);
+ *	NULL: into @out, in event order with the records. Not owned; it
+ *	must outlive the assembly too
  * Return: the assembly, freed by mmt_assemble_close(); NULL + errno.
  */
-struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out);
+struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *side);
 
 /**
  * mmt_assemble_record() - one record from enrichment, in event order

@@ -21,6 +21,7 @@ struct mmt_emit_held;
 struct mmt_hash_job;
 struct mmt_hashes;
 struct mmt_host;
+struct mmt_logsink;
 struct mmt_task;
 
 enum mmt_format {
@@ -105,6 +106,7 @@ enum mmt_lost_cause {
 	MMT_LOST_KPROBE,		/* do_mmap entries missed */
 	MMT_LOST_KRETPROBE,		/* do_mmap returns missed (out of instances) */
 	MMT_LOST_PERF,			/* the kernel's mapping records: a perf ring full (@cpu) */
+	MMT_LOST_LOG,			/* records the log sink could not send (logsink.h) */
 };
 
 /* The emitter: where lines go */
@@ -116,6 +118,19 @@ enum mmt_lost_cause {
  * Return: the emitter, freed by mmt_emit_close(); NULL + errno (EINVAL: no such format).
  */
 struct mmt_emit *mmt_emit_open(int fd, const struct mmt_emit_opts *opts);
+
+/**
+ * mmt_emit_open_sink() - an emitter whose lines go to a log sink, one message each
+ * @sink: the journal or a syslog collector (logsink.h); not owned: closed
+ *	by the caller after mmt_emit_close()
+ * @opts: as for mmt_emit_open(); the line is the message
+ *
+ * Records, lost and stats lines all go there, each with the fields of
+ * struct mmt_log_fields; nothing is buffered in the emitter (the sink may
+ * queue), and mmt_emit_flush() flushes the sink without waiting.
+ * Return: the emitter, freed by mmt_emit_close(); NULL + errno.
+ */
+struct mmt_emit *mmt_emit_open_sink(struct mmt_logsink *sink, const struct mmt_emit_opts *opts);
 
 /**
  * mmt_emit_set_fd() - write to @fd from now on (SIGHUP: a rotated log)

@@ -42,9 +42,12 @@ struct mmt_options {
 	struct mmt_filters filters;
 	struct mmt_emit_opts emit;
 	struct mmt_probe_opts probe;
-	const char *outfile;
+	const char *outfile;	/* -o FILE; NULL: stdout or a log sink */
+	const char *logsink;	/* -o journal: (logsink.h); NULL: a file or stdout */
 	bool append;		/* -A: never truncate the output file */
 	bool output_any_owner;	/* --output-any-owner: -o FILE of another user, or linked */
+	const char *stats_outfile;	/* --stats-output: lost and stats records; NULL: stderr */
+	bool mixed;		/* --mixed: every kind of line in the output */
 	pid_t pids[MMT_MAX_PIDS];
 	int npids;
 	bool quiet;

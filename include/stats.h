@@ -14,6 +14,7 @@
 struct mmt_assemble;
 struct mmt_emit;
 struct mmt_enrich;
+struct mmt_logsink;
 struct mmt_perf;
 struct mmt_probe;
 struct mmt_ring;
@@ -27,6 +28,7 @@ struct mmt_stats_sources {
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;		/* the records written */
 	struct mmt_assemble *assemble;	/* where lost and stats records go; what waits */
+	struct mmt_logsink *sink;	/* the -o log sink, whose drops are losses; NULL: none */
 	int64_t mono_to_utc;		/* add to CLOCK_MONOTONIC ns for UTC ns */
 	uint64_t interval_ns;		/* --stats-interval; 0: no stats records */
 };
@@ -48,7 +50,8 @@ void mmt_stats_start(struct mmt_stats_run *s);
  * @force: look now; else at most every 100 ms (the counters are tracefs reads)
  *
  * Ring-buffer losses per CPU, and on the kprobe backend the hits the kernel
- * could not record (kprobe and kretprobe misses).
+ * could not record (kprobe and kretprobe misses); records a log sink
+ * dropped (a collector that does not keep up).
  * Return: 0 or -errno (an output error).
  */
 int mmt_stats_lost(struct mmt_stats_run *s, bool force);

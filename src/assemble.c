@@ -22,18 +22,21 @@ struct pending {
 
 struct mmt_assemble {
 	struct mmt_emit *out;
+	struct mmt_emit *side;		/* lost and stats lines; NULL: @out */
 	struct pending *q;		/* ring of MMT_ASSEMBLE_MAX_PENDING, made on first use */
 	size_t qhead, qlen;
 	size_t pending_bytes;		/* sum of the waiting records' cost */
 	uint64_t skipped;
 };
 
-struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out)
+struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *side)
 {
 	struct mmt_assemble *a = calloc(1, sizeof(*a));
 
-	if (a)
+	if (a) {
 		a->out = out;
+		a->side = side;
+	}
 	return a;
 }
 
@@ -199,6 +202,9 @@ int mmt_assemble_lost(struct mmt_assemble *a, uint64_t lost, int cpu, enum mmt_l
 	struct mmt_emit_held *held;
 	int r;
 
+	/* A stream of their own keeps no order with the records: written now. */
+	if (a->side)
+		return mmt_emit_lost(a->side, lost, cpu, cause, utc_ns, NULL);
 	if (!a->qlen)
 		return mmt_emit_lost(a->out, lost, cpu, cause, utc_ns, NULL);
 	r = mmt_emit_lost(a->out, lost, cpu, cause, utc_ns, &held);
@@ -210,6 +216,8 @@ int mmt_assemble_stats(struct mmt_assemble *a, const struct mmt_stats *s)
 	struct mmt_emit_held *held;
 	int r;
 
+	if (a->side)
+		return mmt_emit_stats(a->side, s, NULL);
 	if (!a->qlen)
 		return mmt_emit_stats(a->out, s, NULL);
 	r = mmt_emit_stats(a->out, s, &held);

@@ -92,6 +92,7 @@ static inline const char *mmt_lost_cause_name(enum mmt_lost_cause cause)
 	case MMT_LOST_KPROBE: return "kprobe_missed";
 	case MMT_LOST_KRETPROBE: return "kretprobe_missed";
 	case MMT_LOST_PERF: return "perf_ring";
+	case MMT_LOST_LOG: return "log_sink";
 	default: return "ring_buffer";
 	}
 }

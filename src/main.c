@@ -29,6 +29,7 @@
 #include "emit.h"
 #include "enrich.h"
 #include "error.h"
+#include "logsink.h"
 #include "options.h"
 #include "outfile.h"
 #include "perf.h"
@@ -44,11 +45,14 @@ struct tracer {
 	struct mmt_perf *perf;		/* the kernel's mapping records; NULL: refused */
 	struct mmt_enrich *enrich;
 	struct mmt_emit *emit;
+	struct mmt_logsink *sink;	/* -o journal: or syslog:..., where the messages go; else NULL */
+	struct mmt_emit *side;		/* lost and stats records; NULL: in emit (--mixed, a log sink) */
 	struct mmt_assemble *assemble;	/* in front of emit */
 	struct mmt_stats_run *stats;
 	struct mmt_target *target;
 	int sfd;
 	int out_fd;
+	int side_fd;		/* --stats-output, or standard error; -1: none */
 	int out_err;
 	bool tracing;		/* events were enabled */
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
@@ -61,6 +65,8 @@ struct tracer {
  * before it drains again, rather than on the buffers (see main_loop()).
  */
 #define COALESCE_MS	1
+/* How long the end of a run waits for a syslog collector to take the rest. */
+#define SINK_FINAL_MS	2000
 
 static int64_t mono_to_utc_offset(void)
 {
@@ -79,6 +85,8 @@ static int64_t mono_to_utc_offset(void)
  */
 static int drain(struct tracer *t, bool final)
 {
+	const char *name = t->opt->outfile ? t->opt->outfile :
+			   t->opt->logsink ? t->opt->logsink : "output";
 	uint64_t now = mmt_mono_ns();
 	int r;
 
@@ -104,10 +112,12 @@ static int drain(struct tracer *t, bool final)
 		r = mmt_assemble_pump(t->assemble, final);
 	if (r >= 0)
 		r = mmt_emit_flush(t->emit);
+	if (r >= 0 && t->side && (r = mmt_emit_flush(t->side)) < 0)
+		name = t->opt->stats_outfile ? t->opt->stats_outfile : "standard error";
 	if (r < 0 && !t->out_err && (r == -EPIPE || r == -ENOSPC || r == -EIO || r == -EFBIG ||
 				     r == -EDQUOT)) {
 		t->out_err = r;
-		mmt_perror(r, "cannot write %s", t->opt->outfile ? t->opt->outfile : "output");
+		mmt_perror(r, "cannot write %s", name);
 	}
 	return r;
 }
@@ -119,33 +129,30 @@ static unsigned int outfile_flags(const struct mmt_options *o, bool append)
 }
 
 /*
- * SIGHUP with -o: logrotate has moved the file away; write a new one at the
- * same name. If that cannot be opened, the old file goes on (nothing lost).
+ * SIGHUP with -o or --stats-output: logrotate has moved the file @path
+ * away; write a new one at the same name. If that cannot be opened, the
+ * old file goes on (nothing lost).
  */
-static void reopen_output(struct tracer *t)
+static void reopen_output(struct tracer *t, const char *path, struct mmt_emit *e, int *out_fd)
 {
 	char why[MMT_OUTFILE_WHY];
 	bool created;
-	int fd = mmt_outfile_open(t->opt->outfile, outfile_flags(t->opt, true), &created, why,
-				  sizeof(why));
+	int fd = mmt_outfile_open(path, outfile_flags(t->opt, true), &created, why, sizeof(why));
 	int r;
 
 	if (fd < 0 && why[0]) {
-		mmt_error("SIGHUP: refusing %s: %s; still writing to the old file",
-			  t->opt->outfile, why);
+		mmt_error("SIGHUP: refusing %s: %s; still writing to the old file", path, why);
 		return;
 	}
 	if (fd < 0) {
-		mmt_perror(fd, "SIGHUP: cannot reopen %s; still writing to the old file",
-			   t->opt->outfile);
+		mmt_perror(fd, "SIGHUP: cannot reopen %s; still writing to the old file", path);
 		return;
 	}
-	r = mmt_emit_set_fd(t->emit, fd);
+	r = mmt_emit_set_fd(e, fd);
 	if (r < 0)
-		mmt_perror(r, "SIGHUP: the last lines for the old %s were not written",
-			   t->opt->outfile);
-	close(t->out_fd);
-	t->out_fd = fd;
+		mmt_perror(r, "SIGHUP: the last lines for the old %s were not written", path);
+	close(*out_fd);
+	*out_fd = fd;
 }
 
 /* Return: 1 when a stop signal arrived. */
@@ -158,13 +165,17 @@ static int handle_signals(struct tracer *t)
 	while (read(t->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			mmt_target_reap(t->target);
-		else if (si.ssi_signo == SIGHUP && t->opt->outfile)
+		else if (si.ssi_signo == SIGHUP &&
+			 (t->opt->outfile || t->opt->stats_outfile || t->opt->logsink))
 			reopen = true;
 		else
 			stop = 1;
 	}
-	if (reopen && !stop)
-		reopen_output(t);
+	/* A log sink has nothing to reopen (a lost TCP connection is made again anyway). */
+	if (reopen && !stop && t->opt->outfile)
+		reopen_output(t, t->opt->outfile, t->emit, &t->out_fd);
+	if (reopen && !stop && t->opt->stats_outfile)
+		reopen_output(t, t->opt->stats_outfile, t->side, &t->side_fd);
 	return stop;
 }
 
@@ -177,7 +188,7 @@ static bool is_pipe(int fd)
 
 static int main_loop(struct tracer *t)
 {
-	struct pollfd fds[3 + MMT_MAX_PIDS + 2 * 1024];
+	struct pollfd fds[4 + MMT_MAX_PIDS + 2 * 1024];
 	int n, ntarget, ncpu, nperf, r, wake_fd = mmt_enrich_wake_fd(t->enrich);
 	int out_fd = -1, pipe_fd = -1;
 	bool flowing;
@@ -198,6 +209,11 @@ static int main_loop(struct tracer *t)
 		 * now, not at the next write, which on a quiet host may not come.
 		 */
 		fds[n++] = (struct pollfd){ .fd = pipe_fd };
+		/* A TCP collector's queue drains as the socket takes it. */
+		fds[n] = (struct pollfd){ .fd = -1 };
+		if (t->sink)
+			mmt_logsink_pollfd(t->sink, &fds[n]);
+		n++;
 		ntarget = mmt_target_pollfds(t->target, fds + n);
 		/*
 		 * The buffers wake a reader asleep on them at the next event
@@ -251,20 +267,46 @@ static int setup_signals(struct tracer *t, sigset_t *oldmask)
 	return 0;
 }
 
-static int open_output(const struct mmt_options *o, bool *created)
+/* @path (-o or --stats-output, named @what in messages), or @fd without one. */
+static int open_output(const struct mmt_options *o, const char *path, int fd, const char *what,
+		       bool *created)
 {
 	char why[MMT_OUTFILE_WHY];
-	int fd;
 
 	*created = false;
-	if (!o->outfile)
-		return STDOUT_FILENO;
-	fd = mmt_outfile_open(o->outfile, outfile_flags(o, o->append), created, why, sizeof(why));
+	if (!path)
+		return fd;
+	fd = mmt_outfile_open(path, outfile_flags(o, o->append), created, why, sizeof(why));
 	if (fd < 0 && why[0])
-		mmt_error("refusing output file %s: %s", o->outfile, why);
+		mmt_error("refusing %s %s: %s", what, path, why);
 	else if (fd < 0)
-		mmt_perror(fd, "cannot open output file %s", o->outfile);
+		mmt_perror(fd, "cannot open %s %s", what, path);
 	return fd;
+}
+
+/*
+ * Whether lost and stats records have a stream of their own: a consumer of
+ * the records (Kunai's reader, Tracee's) stops at the first foreign line,
+ * so by default they do, unless --mixed asks for one stream or the output
+ * is a log sink, whose messages are typed.
+ */
+static bool own_stats_stream(const struct mmt_options *o)
+{
+	return o->stats_outfile || (!o->mixed && !o->logsink);
+}
+
+/* That stream, in mmaptrace's JSON (or text) form. */
+static int open_side(struct tracer *t)
+{
+	struct mmt_emit_opts eo = t->opt->emit;
+
+	if (!own_stats_stream(t->opt))
+		return 0;
+	/* Tracee's envelope has no such events. */
+	if (eo.format == MMT_FORMAT_TRACEE)
+		eo.format = MMT_FORMAT_JSON;
+	t->side = mmt_emit_open(t->side_fd, &eo);
+	return t->side ? 0 : -errno;
 }
 
 /* Whose mappings the kernel makes itself (at execve) are theirs to report. */
@@ -336,7 +378,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 		return r;
 	src = (struct mmt_stats_sources){
 		.ring = t->ring, .probe = t->probe, .perf = t->perf, .enrich = t->enrich,
-		.emit = t->emit, .assemble = t->assemble,
+		.emit = t->emit, .assemble = t->assemble, .sink = t->sink,
 		.mono_to_utc = t->mono_to_utc, .interval_ns = t->opt->stats_ns,
 	};
 	t->stats = mmt_stats_open(&src);
@@ -378,6 +420,9 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 		(void)mmt_ring_settle(t->ring, 100);
 		drain(t, true);
 	}
+	/* The last records, to a collector that is slow but reads: a bounded wait. */
+	if (t->sink)
+		(void)mmt_logsink_flush(t->sink, SINK_FINAL_MS);
 	return r;
 }
 
@@ -385,7 +430,7 @@ int main(int argc, char **argv)
 {
 	static struct mmt_options opt;
 	static struct tracer t;
-	bool mounted = false, created = false;
+	bool mounted = false, created = false, side_created = false;
 	sigset_t oldmask;
 	int r;
 
@@ -396,15 +441,34 @@ int main(int argc, char **argv)
 	}
 	t.opt = &opt;
 	t.sfd = -1;
+	t.side_fd = -1;
 	if (geteuid() != 0) {
 		mmt_error("must run as root: tracefs and other processes' /proc entries need it");
 		r = 1;
 		goto out_options;
 	}
-	t.out_fd = open_output(&opt, &created);
-	if (t.out_fd < 0) {
+	t.out_fd = open_output(&opt, opt.outfile, opt.logsink ? -1 : STDOUT_FILENO, "output file",
+			       &created);
+	if (t.out_fd < 0 && !opt.logsink) {
 		r = 1;
 		goto out_options;
+	}
+	if (opt.logsink) {
+		t.sink = mmt_logsink_open(opt.logsink,
+					  opt.emit.source ? opt.emit.source : MMT_EMIT_SOURCE);
+		if (!t.sink) {
+			mmt_perror(-errno, "cannot open %s", opt.logsink);
+			r = 1;
+			goto out_options;
+		}
+	}
+	if (own_stats_stream(&opt)) {
+		t.side_fd = open_output(&opt, opt.stats_outfile, STDERR_FILENO, "stats output file",
+					&side_created);
+		if (t.side_fd < 0) {
+			r = t.side_fd;
+			goto out_output;
+		}
 	}
 	r = setup_signals(&t, &oldmask);
 	if (r < 0)
@@ -416,8 +480,9 @@ int main(int argc, char **argv)
 	t.mono_to_utc = mono_to_utc_offset();
 	if (opt.filters.events & MMT_EV_MPROTECT_EXEC)
 		opt.probe.mprotect = true;
-	t.emit = mmt_emit_open(t.out_fd, &opt.emit);
-	t.assemble = t.emit ? mmt_assemble_open(t.emit) : NULL;
+	t.emit = t.sink ? mmt_emit_open_sink(t.sink, &opt.emit) : mmt_emit_open(t.out_fd, &opt.emit);
+	r = open_side(&t);
+	t.assemble = t.emit && !r ? mmt_assemble_open(t.emit, t.side) : NULL;
 	t.target = mmt_target_new(&opt);
 	if (!t.assemble || !t.target) {
 		r = mmt_perror(-ENOMEM, "setup");
@@ -443,14 +508,21 @@ out_free:
 		r = -EIO;
 	if (mmt_emit_close(t.emit) < 0 && !t.out_err)
 		r = -EIO;
+	if (mmt_emit_close(t.side) < 0 && !t.out_err)
+		r = -EIO;
+	mmt_logsink_close(t.sink);
 	/* After the assembly: it held the last hash jobs. */
 	mmt_enrich_free(t.enrich);
 out_output:
 	/* A run that never started tracing leaves no empty output file behind. */
 	if (created && !t.tracing)
 		unlink(opt.outfile);
-	if (t.out_fd != STDOUT_FILENO)
+	if (side_created && !t.tracing)
+		unlink(opt.stats_outfile);
+	if (t.out_fd >= 0 && t.out_fd != STDOUT_FILENO)
 		close(t.out_fd);
+	if (t.side_fd >= 0 && t.side_fd != STDERR_FILENO)
+		close(t.side_fd);
 	if (r == -ENOEXEC)
 		r = 127;
 	else if (t.out_err == -EPIPE)

@@ -13,6 +13,7 @@
 
 #include "alert.h"
 #include "error.h"
+#include "logsink.h"
 #include "options.h"
 
 #define DEFAULT_HASH_LIMIT	((off_t)256 << 20)
@@ -31,6 +32,8 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_SOURCE,
 	OPT_OUTPUT_ANY_OWNER,
+	OPT_STATS_OUTPUT,
+	OPT_MIXED,
 };
 
 static void usage(FILE *f)
@@ -73,13 +76,21 @@ static void usage(FILE *f)
 "\n"
 "Output:\n"
 "  -o, --output=FILE        write records to FILE instead of standard output;\n"
-"                           SIGHUP reopens it (log rotation)\n"
+"                           SIGHUP reopens it (log rotation); journal: sends\n"
+"                           each record to the journal, typed, lost and stats too;\n"
+"                           syslog:[/PATH|HOST:PORT] as RFC 5424 syslog to /dev/log,\n"
+"                           a local socket or a TCP collector\n"
 "  -A, --append             append to FILE instead of truncating it\n"
 "      --output-any-owner   write to an existing FILE of another user or with\n"
 "                           other hard links (refused by default)\n"
 "      --format=FORMAT      json (default), text, or tracee (Tracee's envelope of\n"
 "                           do_mmap records)\n"
 "      --stats-interval=SEC a stats record every SEC seconds (default: none)\n"
+"      --stats-output=FILE  write lost and stats records to FILE (default: standard\n"
+"                           error), created and reopened as -o's\n"
+"      --mixed              one stream for every kind of line: do_mmap records beside\n"
+"                           Kunai's (JSON), lost and stats records in the output\n"
+"                           (unless --stats-output)\n"
 "      --source=NAME        info.event.source of mmap_exec and mprotect_exec records\n"
 "                           (default: mmaptrace), for pipelines that filter on it\n"
 "  -t                       text: time of day in front of each line; -tt with\n"
@@ -294,11 +305,14 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "append", no_argument, NULL, 'A' },
 		{ "output-any-owner", no_argument, NULL, OPT_OUTPUT_ANY_OWNER },
 		{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+		{ "stats-output", required_argument, NULL, OPT_STATS_OUTPUT },
+		{ "mixed", no_argument, NULL, OPT_MIXED },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "decode-fds", no_argument, NULL, 'y' },
 		{ "string-limit", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char why[160];
 	unsigned long v;
 	int c;
 
@@ -333,7 +347,12 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 				return -1;
 			break;
 		case 'o':
-			o->outfile = optarg;
+			o->outfile = NULL;
+			o->logsink = NULL;
+			if (mmt_logsink_is(optarg))
+				o->logsink = optarg;
+			else
+				o->outfile = optarg;
 			break;
 		case 'A':
 			o->append = true;
@@ -383,6 +402,12 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 				return -1;
 			}
 			o->stats_ns = v * 1000000000ULL;
+			break;
+		case OPT_STATS_OUTPUT:
+			o->stats_outfile = optarg;
+			break;
+		case OPT_MIXED:
+			o->mixed = true;
 			break;
 		case OPT_SOURCE:
 			/* A JSON string, so anything goes but nothing. */
@@ -438,11 +463,15 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	}
 	if (optind < argc)
 		o->argv = argv + optind;
-	if (o->append && !o->outfile) {
+	if (o->logsink && mmt_logsink_check(o->logsink, why, sizeof(why)) < 0) {
+		mmt_error("invalid -o '%s': %s", o->logsink, why);
+		return -1;
+	}
+	if (o->append && !o->outfile && !o->stats_outfile) {
 		mmt_error("-A appends to the -o file: give -o FILE");
 		return -1;
 	}
-	if (o->output_any_owner && !o->outfile) {
+	if (o->output_any_owner && !o->outfile && !o->stats_outfile) {
 		mmt_error("--output-any-owner is about the -o file: give -o FILE");
 		return -1;
 	}
@@ -457,6 +486,25 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 	if (o->emit.format == MMT_FORMAT_TRACEE &&
 	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
 		mmt_error("--format tracee writes do_mmap records only: not -e mmap_exec, mprotect_exec");
+		return -1;
+	}
+	if (o->mixed && o->emit.format == MMT_FORMAT_TRACEE) {
+		mmt_error("--format tracee holds Tracee's do_mmap events only: not --mixed");
+		return -1;
+	}
+	/*
+	 * A JSON stream of two schemas: Kunai's reader stops at the first
+	 * do_mmap line, a do_mmap consumer at the first Kunai one. A log
+	 * sink's messages are typed (MMAPTRACE_EVENT, MSGID): no stream.
+	 */
+	if (!o->mixed && !o->logsink && o->emit.format == MMT_FORMAT_JSON &&
+	    (o->filters.events & MMT_EV_DO_MMAP) &&
+	    (o->filters.events & (MMT_EV_MMAP_EXEC | MMT_EV_MPROTECT_EXEC))) {
+		mmt_error("-e %s: do_mmap records and Kunai's %s records would share one JSON "
+			  "stream; add --mixed to allow it, or trace each in its own run",
+			  o->filters.events & MMT_EV_MMAP_EXEC ? "selects do_mmap and mmap_exec" :
+			  "selects do_mmap and mprotect_exec",
+			  o->filters.events & MMT_EV_MMAP_EXEC ? "mmap_exec" : "mprotect_exec");
 		return -1;
 	}
 	if (!!o->argv + !!o->npids + o->probe.all != 1) {

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "emit.h"
 #include "enrich.h"
+#include "logsink.h"
 #include "perf.h"
 #include "probe.h"
 #include "procfs.h"
@@ -26,6 +27,7 @@ struct mmt_stats_run {
 	struct mmt_stats_sources src;
 	uint64_t start_ns, last_stats, last_lost_poll;
 	uint64_t missed_entry, missed_ret;	/* kprobe misses reported so far */
+	uint64_t sink_dropped;		/* records the log sink dropped, so far */
 };
 
 struct mmt_stats_run *mmt_stats_open(const struct mmt_stats_sources *src)
@@ -85,6 +87,18 @@ static int perf_lost(struct mmt_stats_run *t, uint64_t now)
 	return 0;
 }
 
+/* Records the log sink could not send, as a lost record (sent there too, if it can). */
+static int sink_lost(struct mmt_stats_run *t, uint64_t now)
+{
+	uint64_t n = t->src.sink ? mmt_logsink_dropped(t->src.sink) : 0;
+
+	if (!n)
+		return 0;
+	t->sink_dropped += n;
+	return mmt_assemble_lost(t->src.assemble, n, -1, MMT_LOST_LOG,
+				 (uint64_t)((int64_t)now + t->src.mono_to_utc));
+}
+
 int mmt_stats_lost(struct mmt_stats_run *t, bool force)
 {
 	uint64_t now = mmt_mono_ns(), cpu_lost[1024];
@@ -100,6 +114,9 @@ int mmt_stats_lost(struct mmt_stats_run *t, bool force)
 	if (r < 0)
 		return r;
 	r = perf_lost(t, now);
+	if (r < 0)
+		return r;
+	r = sink_lost(t, now);
 	if (r < 0)
 		return r;
 	lost = mmt_ring_update_lost(t->src.ring, cpu_lost);
@@ -249,6 +266,11 @@ void mmt_stats_summary(struct mmt_stats_run *t)
 		fprintf(stderr, "mmaptrace: kernel mapping records: %llu read, %llu lost%s\n",
 			(unsigned long long)ps.maps, (unsigned long long)ps.lost,
 			ps.corrupt ? " (and corrupt records skipped)" : "");
+	}
+	if (t->src.sink) {
+		t->sink_dropped += mmt_logsink_dropped(t->src.sink);
+		fprintf(stderr, "mmaptrace: log sink: %llu records dropped\n",
+			(unsigned long long)t->sink_dropped);
 	}
 	proc_summary(&s);
 	fprintf(stderr, "mmaptrace: reader cpu %.3f s user, %.3f s system, %llu KiB peak rss\n",

@@ -262,7 +262,7 @@ elf_loader_checks() {
 }
 
 # One process maps $f, then loads code as a JIT and a memfd loader do (mprotect_checks).
-trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- loaders "$f"
+trace_mapper --backend kprobe -e do_mmap,mprotect_exec --mixed -- loaders "$f"
 check "tracer exit status" 0 "$TRACER_STATUS"
 cat "$WORK/err"
 every_line_parses "$WORK/out.json"
@@ -331,7 +331,7 @@ mprotect_checks btf
 # One kretprobe instance (the test knob) and a storm of mappings by 4 processes
 # of 2 threads: returns are missed, the summary says how many, lost records sum
 # to it, and the kernel's own columns, read at the end of the storm, agree.
-MMAPTRACE_MAXACTIVE=1 "$MMAPTRACE" -q --backend kprobe -e do_mmap -o "$WORK/out.json" -- \
+MMAPTRACE_MAXACTIVE=1 "$MMAPTRACE" -q --backend kprobe -e do_mmap --mixed -o "$WORK/out.json" -- \
 	sh -c '"$1" stress 2 4 2 && cat "$2/kprobe_profile"' sh "$MAPPER" "$TRACEFS" \
 	> "$WORK/res" 2> "$WORK/err"
 check "storm: tracer exit status" 0 "$?"
@@ -360,7 +360,7 @@ while IFS== read -r key want; do
 	check "fallback table: $key" "$want" "${fallback[$key]:-}"
 done < "$WORK/truth"
 export MMAPTRACE_BTF=none
-trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- loaders "$f"
+trace_mapper --backend kprobe -e do_mmap,mprotect_exec --mixed -- loaders "$f"
 unset MMAPTRACE_BTF
 check "fallback: tracer exit status" 0 "$TRACER_STATUS"
 grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback named on stderr" ||
@@ -404,7 +404,7 @@ for o in range(off, off + size * n, size):
         struct.pack_into("<I", b, o + 4, 7)
 open(sys.argv[2], "wb").write(b)' "$MAPPER" "$WORK/execstack" && chmod +x "$WORK/execstack" ||
 	framework_fail "cannot make an executable-stack copy of the mapper"
-MAPPER=$WORK/execstack trace_mapper --backend kprobe -e do_mmap,mprotect_exec -- anon
+MAPPER=$WORK/execstack trace_mapper --backend kprobe -e do_mmap,mprotect_exec --mixed -- anon
 check "exec stack: maps has an rwxp [stack]" 1 "$(grep -c ' rwxp .*\[stack\]$' "$WORK/maps")"
 check "exec stack: mprotect_exec records" 0 \
 	"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
@@ -414,7 +414,7 @@ check "exec stack: mprotect_exec records" 0 \
 # Ordinary programs raise no alert with the kprobe backend either, which also
 # sees the ELF loader's mappings and execve's own stack setup.
 for cmd in "ls /" "python3 -c pass"; do
-	"$MMAPTRACE" -q --backend kprobe -e do_mmap,mmap_exec,mprotect_exec -o "$WORK/out.json" \
+	"$MMAPTRACE" -q --backend kprobe -e do_mmap,mmap_exec,mprotect_exec --mixed -o "$WORK/out.json" \
 		-- $cmd > /dev/null 2> "$WORK/err"
 	check "$cmd: status" 0 "$?"
 	check "$cmd: records with an alert (of $(wc -l < "$WORK/out.json"))" 0 \

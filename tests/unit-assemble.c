@@ -205,7 +205,7 @@ static void json_refill(void)
 
 	pooled_fd = memfd_create("unit-assemble-json", 0);
 	e = pooled_fd < 0 ? NULL : mmt_emit_open(pooled_fd, &jo);
-	a = e ? mmt_assemble_open(e) : NULL;
+	a = e ? mmt_assemble_open(e, NULL) : NULL;
 	for (i = 1; a && i <= n; i++)
 		put_json(i, tasks);
 	if (!a || mmt_assemble_close(a) < 0 || mmt_emit_close(e) < 0 ||
@@ -217,7 +217,7 @@ static void json_refill(void)
 		*nl = '\0';
 		out_fd = memfd_create("unit-assemble-fresh", 0);
 		e = out_fd < 0 ? NULL : mmt_emit_open(out_fd, &jo);
-		a = e ? mmt_assemble_open(e) : NULL;
+		a = e ? mmt_assemble_open(e, NULL) : NULL;
 		if (a && put_json(i, tasks) == 0 && mmt_assemble_close(a) == 0 &&
 		    mmt_emit_close(e) == 0 && (fresh = slurp(out_fd)) &&
 		    !strncmp(fresh, line, strlen(line)) && fresh[strlen(line)] == '\n')
@@ -300,7 +300,7 @@ int main(void)
 
 	out_fd = memfd_create("unit-assemble", 0);
 	e = out_fd < 0 ? NULL : mmt_emit_open(out_fd, &opts);
-	a = e ? mmt_assemble_open(e) : NULL;
+	a = e ? mmt_assemble_open(e, NULL) : NULL;
 	if (!a)
 		return 99;
 
@@ -355,7 +355,7 @@ int main(void)
 
 	/* The byte bound: records with 1 MiB command lines, about 3 MiB each. */
 	cmd = calloc(1, 1 << 20);
-	a = cmd ? mmt_assemble_open(e) : NULL;
+	a = cmd ? mmt_assemble_open(e, NULL) : NULL;
 	if (!a)
 		return 99;
 	big_task.cmdline = cmd;
@@ -377,7 +377,7 @@ int main(void)
 	close(out_fd);
 	out_fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
 	e = out_fd < 0 ? NULL : mmt_emit_open(out_fd, &opts);
-	a = e ? mmt_assemble_open(e) : NULL;
+	a = e ? mmt_assemble_open(e, NULL) : NULL;
 	if (!a)
 		return 99;
 	memset(jobs, 0, sizeof(jobs));

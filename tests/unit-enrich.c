@@ -84,7 +84,7 @@ static void stage_open(struct stage *s, unsigned int events)
 	if (out_fd < 0)
 		die("memfd_create");
 	s->emit = mmt_emit_open(out_fd, &s->eo);
-	s->assemble = s->emit ? mmt_assemble_open(s->emit) : NULL;
+	s->assemble = s->emit ? mmt_assemble_open(s->emit, NULL) : NULL;
 	if (!s->assemble)
 		die("mmt_emit_open");
 	s->e = mmt_enrich_new(&s->f, s->assemble, 0);
