@@ -261,7 +261,7 @@ static void json_integers(void)
 	size_t i;
 
 	je = fd < 0 ? NULL : mmt_emit_open(fd, &jo);
-	ja = je ? mmt_assemble_open(je) : NULL;
+	ja = je ? mmt_assemble_open(je, NULL) : NULL;
 	if (!ja || mmt_assemble_record(ja, &rec) < 0)
 		goto out;
 	/* INT64_MIN is no -errno: a mapping at that address, as the kernel would return it. */
