@@ -30,6 +30,7 @@ enum mmt_event_role {
 				   mprotect that made a range executable) */
 	MMT_ROLE_TASK_COMM,	/* perf's PERF_RECORD_COMM of an exec: the new image's name */
 	MMT_ROLE_TASK_CREDS,	/* a set*uid()/set*gid() call succeeded: the ids changed */
+	MMT_ROLE_TASK_NS,	/* an unshare()/setns() call succeeded: its namespaces changed */
 };
 
 /* Bits of mmt_event.have: which optional fields the backend delivered. */

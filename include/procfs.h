@@ -32,6 +32,7 @@ enum mmt_procfs_kind {
 	MMT_PROCFS_CMDLINE,	/* /proc/PID/cmdline */
 	MMT_PROCFS_EXE,		/* /proc/PID/exe: a stat or a readlink */
 	MMT_PROCFS_NS,		/* /proc/PID/ns/mnt */
+	MMT_PROCFS_CGROUP,	/* /proc/PID/cgroup */
 	MMT_PROCFS_FD,		/* /proc/PID/fd/N and fdinfo/N */
 	MMT_PROCFS_TASK,	/* /proc/PID/task, listed */
 	MMT_PROCFS_MAPS,	/* /proc/PID/maps, read whole */
@@ -160,6 +161,14 @@ int mmt_procfs_exe(pid_t pid, char **path, bool *deleted);
  * Return: 0, or -errno (a zombie has dropped its namespaces).
  */
 int mmt_procfs_mnt_ns(pid_t pid, unsigned long long *ino);
+
+/**
+ * mmt_procfs_cgroup() - the raw /proc/@pid/cgroup ("ID:CONTROLLERS:PATH" lines)
+ * @pid: a process or thread id
+ * @out: set to the text, NUL-terminated, to be freed; cut at 64 KiB
+ * Return: 0, or -errno (-ENOENT or -ESRCH: gone).
+ */
+int mmt_procfs_cgroup(pid_t pid, char **out);
 
 /**
  * mmt_procfs_fd_flags() - the open flags of a file descriptor of @pid

@@ -43,6 +43,11 @@
  *	stable for its whole life, laid out as Kunai's: @tg_start_time in ns (8 bytes,
  *	little-endian), 32 bits of the boot id, @tgid (4 bytes, little-endian)
  * @mnt_ns: inode number of the thread's mount namespace; 0 if unknown
+ * @container: @mnt_ns is known and not the tool's own: the task is in a container,
+ *	as Kunai decides it (info.host.container)
+ * @container_type: "docker" or "lxc" as its cgroup path names it (Kunai's rule:
+ *	a last component "docker-*", a second "lxc.payload.*"), else NULL (the
+ *	ancestors may still say: mmt_task_container_type())
  * @flags: the thread's PF_* flags (stat field 9)
  * @zombie: the thread was a zombie (state Z or X) when read
  * @exe: the process's executable, raw bytes of the /proc/PID/exe link (may end in
@@ -74,6 +79,8 @@ struct mmt_task {
 	unsigned long long tg_start_time;
 	char guuid[MMT_TASK_GUUID_LEN];
 	unsigned long long mnt_ns;
+	bool container;
+	const char *container_type;
 	unsigned int flags;
 	bool zombie;
 	char *exe;
@@ -142,6 +149,7 @@ int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t);
  * @ancestors_cut: @ancestors was cut at %MMT_TASK_ANCESTORS_MAX
  * @ancestors_error: what @ancestors lacks ("ancestors: ..." notes, "; "-joined),
  *	or NULL. Borrowed.
+ * @mnt_ns: its mount namespace's inode, or 0 if unknown
  */
 struct mmt_task_facts {
 	pid_t pid, tgid, ppid;
@@ -154,6 +162,7 @@ struct mmt_task_facts {
 	const char *ancestors;
 	bool ancestors_cut;
 	const char *ancestors_error;
+	unsigned long long mnt_ns;
 };
 
 /**
@@ -209,6 +218,16 @@ int mmt_task_read_ancestors(struct mmt_task *t);
  */
 int mmt_task_set_ancestors(struct mmt_task *t, const char *ancestors, bool cut,
 			   const char *error);
+
+/**
+ * mmt_task_container_type() - the kind of container @t is in, as Kunai names it
+ * @t: a task with @t->container set
+ *
+ * Its cgroup's say first; then its ancestors, by the exe of a runtime among
+ * them (/usr/bin/firejail, /usr/bin/containerd-shim-runc-v2, /usr/bin/podman).
+ * Return: "docker", "lxc", "firejail", "podman", or NULL if neither tells.
+ */
+const char *mmt_task_container_type(const struct mmt_task *t);
 
 /**
  * mmt_task_release() - free what mmt_task_read() allocated

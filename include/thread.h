@@ -52,6 +52,10 @@ struct mmt_thread {
 	bool have_ids;		/* uid and gid are its real ids for certain (see
 				   mmt_threads_track_creds()) */
 	gid_t gid;		/* real group id */
+	bool have_mnt_ns;	/* mnt_ns is its mount namespace for certain: read from
+				   /proc, or its creator's (no CLONE_NEWNS) with no
+				   unshare()/setns() since */
+	unsigned long long mnt_ns;
 };
 
 /**

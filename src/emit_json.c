@@ -387,7 +387,19 @@ static int add_info(struct json_object *root, const struct mmt_record *rec, cons
 		return -ENOMEM;
 	r |= add_str(host, "name", x->host->name);
 	r |= add_str(host, "uuid", x->host->uuid);
-	r |= add_null(host, "container");
+	/*
+	 * Kunai's container section: the task's mount namespace is not the
+	 * tool's. Its name is the container's host name, which only the task's
+	 * UTS namespace knows: "?", as Kunai writes it when it cannot tell.
+	 */
+	if (x->task && x->task->container) {
+		struct json_object *c = child(host, "container");
+		const char *type = mmt_task_container_type(x->task);
+
+		r |= !c ? -ENOMEM : add_str(c, "name", "?") | add_str(c, "type", type);
+	} else {
+		r |= add_null(host, "container");
+	}
 	r |= add_str(ev, "source", source);
 	/* Kunai's numbers: 40 for mprotect_exec, 41 for mmap_exec. */
 	r |= add_i64(ev, "id", strcmp(rec->event, "mprotect_exec") ? 41 : 40);

@@ -93,6 +93,15 @@ static const struct mmt_probe_event cred_tracepoints[] = {
 	{ "syscalls", "sys_exit_setresgid", MMT_ROLE_TASK_CREDS, "ret == 0" },
 };
 
+/*
+ * The calls that move a task to other namespaces: what /proc said of its mount
+ * namespace (Kunai's namespaces and container) is then read again.
+ */
+static const struct mmt_probe_event ns_tracepoints[] = {
+	{ "syscalls", "sys_exit_unshare", MMT_ROLE_TASK_NS, "ret == 0" },
+	{ "syscalls", "sys_exit_setns", MMT_ROLE_TASK_NS, "ret == 0" },
+};
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* All of @e's events exist in @inst (a kernel may lack some syscalls). */
@@ -537,6 +546,8 @@ static int pick_backend(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	p->creds = events_exist(p->inst, cred_tracepoints, ARRAY_SIZE(cred_tracepoints));
 	if (p->creds)
 		add_events(p, cred_tracepoints, ARRAY_SIZE(cred_tracepoints));
+	if (events_exist(p->inst, ns_tracepoints, ARRAY_SIZE(ns_tracepoints)))
+		add_events(p, ns_tracepoints, ARRAY_SIZE(ns_tracepoints));
 	return 0;
 }
 

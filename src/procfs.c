@@ -42,6 +42,7 @@ static const char *const kind_names[MMT_PROCFS_NKINDS] = {
 	[MMT_PROCFS_CMDLINE] = "cmdline",
 	[MMT_PROCFS_EXE] = "exe",
 	[MMT_PROCFS_NS] = "ns",
+	[MMT_PROCFS_CGROUP] = "cgroup",
 	[MMT_PROCFS_FD] = "fd",
 	[MMT_PROCFS_TASK] = "task",
 	[MMT_PROCFS_MAPS] = "maps",
@@ -296,6 +297,17 @@ int mmt_procfs_exe(pid_t pid, char **path, bool *deleted)
 			return r;
 	}
 	return 0;
+}
+
+int mmt_procfs_cgroup(pid_t pid, char **out)
+{
+	char path[64];
+	size_t len;
+	bool cut;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	count(MMT_PROCFS_CGROUP);
+	return mmt_read_file(path, 64 * 1024, out, &len, &cut);
 }
 
 int mmt_procfs_mnt_ns(pid_t pid, unsigned long long *ino)

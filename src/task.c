@@ -41,6 +41,7 @@ struct names {
 /* What reading a task needs besides the task: per call, or kept by a reader */
 struct reader {
 	uint64_t boot_hi, boot_lo;	/* 0 if the boot id is unreadable */
+	unsigned long long own_mnt_ns;	/* the tool's mount namespace; 0 if unknown */
 	struct names *names;		/* NULL: no name cache */
 };
 
@@ -125,6 +126,73 @@ static void read_boot_id(struct reader *rd)
 {
 	if (mmt_procfs_boot_id(&rd->boot_hi, &rd->boot_lo) < 0)
 		rd->boot_hi = rd->boot_lo = 0;
+	/* Without it no task is said to be in a container: Kunai's test needs both. */
+	if (mmt_procfs_mnt_ns(getpid(), &rd->own_mnt_ns) < 0)
+		rd->own_mnt_ns = 0;
+}
+
+/*
+ * Kunai's cgroup rule (kunai containers.rs) on one cgroup path split at '/':
+ * the last component starting "docker-", or the second "lxc.payload.".
+ */
+static const char *container_of_path(const char *path, size_t len)
+{
+	const char *second = NULL, *last = path, *p;
+	int n = 0;
+
+	for (p = path; p < path + len; p++) {
+		if (*p != '/')
+			continue;
+		if (++n == 1)
+			second = p + 1;
+		last = p + 1;
+	}
+	if ((size_t)(path + len - last) >= 7 && !strncmp(last, "docker-", 7))
+		return "docker";
+	if (second && (size_t)(path + len - second) >= 12 && !strncmp(second, "lxc.payload.", 12))
+		return "lxc";
+	return NULL;
+}
+
+/* The container type the task's cgroup lines ("ID:CONTROLLERS:PATH") say, or NULL. */
+static const char *container_of_cgroups(const char *text)
+{
+	const char *line, *end, *path, *type;
+
+	for (line = text; *line; line = *end ? end + 1 : end) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		path = memchr(line, ':', (size_t)(end - line));
+		path = path ? memchr(path + 1, ':', (size_t)(end - path - 1)) : NULL;
+		if (path && (type = container_of_path(path + 1, (size_t)(end - path - 1))))
+			return type;
+	}
+	return NULL;
+}
+
+const char *mmt_task_container_type(const struct mmt_task *t)
+{
+	static const struct { const char *exe, *type; } runtimes[] = {
+		{ "/usr/bin/firejail", "firejail" },
+		{ "/usr/bin/containerd-shim-runc-v2", "docker" },
+		{ "/usr/bin/podman", "podman" },
+	};
+	const char *a, *end;
+	size_t i, n;
+
+	if (t->container_type)
+		return t->container_type;
+	for (a = t->ancestors; a && *a; a = *end ? end + 1 : end) {
+		end = strchr(a, '|');
+		n = end ? (size_t)(end - a) : strlen(a);
+		if (!end)
+			end = a + n;
+		for (i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++)
+			if (strlen(runtimes[i].exe) == n && !memcmp(a, runtimes[i].exe, n))
+				return runtimes[i].type;
+	}
+	return NULL;
 }
 
 /*
@@ -436,6 +504,15 @@ static int task_read(struct reader *rd, pid_t tid, struct mmt_task *t, bool walk
 		if (r < 0)
 			return r;
 	}
+	/* Kunai's container: a mount namespace other than the tool's; its cgroup may say which. */
+	t->container = e == 0 && t->mnt_ns && rd->own_mnt_ns && t->mnt_ns != rd->own_mnt_ns;
+	if (t->container) {
+		char *cg = NULL;
+
+		if (mmt_procfs_cgroup(tid, &cg) == 0)
+			t->container_type = container_of_cgroups(cg);
+		free(cg);
+	}
 
 	r = read_process(t);
 	if (r < 0)
@@ -540,9 +617,13 @@ int mmt_task_compose(struct mmt_task_reader *r, const struct mmt_task_facts *f,
 	t->tg_start_time = f->tg_start_time;
 	if (dup_or_null(f->exe, &t->exe) < 0 || dup_or_null(f->ancestors, &t->ancestors) < 0)
 		return -ENOMEM;
-	if (note(t, "process gone before /proc could show it: command line, flags and "
-		    "namespaces unknown") < 0)
+	if (note(t, "process gone before /proc could show it: command line, flags%s unknown",
+		 f->mnt_ns ? "" : " and namespaces") < 0)
 		return -ENOMEM;
+	/* Its mount namespace, from events: Kunai's container test with it; the type from
+	   the ancestors only (its cgroup is no event's). */
+	t->mnt_ns = f->mnt_ns;
+	t->container = t->mnt_ns && rd->own_mnt_ns && t->mnt_ns != rd->own_mnt_ns;
 	if (f->have_ids) {
 		t->uid = f->uid;
 		t->gid = f->gid;

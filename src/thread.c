@@ -379,6 +379,10 @@ static struct entry *task_insert(struct mmt_threads *th, pid_t tid, int *err)
 	} else if (r == 0) {
 		if (composable(e) && e->id.born && t->tgid == e->id.tgid)
 			mmt_task_set_start(th->reader, t, e->id.tg_start);
+		if (e && e->have_id && t->mnt_ns) {
+			e->id.mnt_ns = t->mnt_ns;
+			e->id.have_mnt_ns = true;
+		}
 		r = own_ancestors(th, t);
 	} else if (r == -ENOENT || r == -ESRCH) {
 		/* gone, and nothing known of it: the walk says what /proc has of its parents */
@@ -631,6 +635,7 @@ static int compose(struct mmt_threads *th, const struct entry *e, struct mmt_tas
 		.have_ids = id->have_ids, .uid = id->uid, .gid = id->gid,
 		.start_time = id->start, .tg_start_time = id->tg_start,
 		.exe = e->exe,
+		.mnt_ns = id->have_mnt_ns ? id->mnt_ns : 0,
 	};
 	struct mmt_task child = { .pid = e->tid, .ppid = id->ppid, .tg_start_time = id->tg_start };
 	char *ancestors = NULL, *anc_err = NULL;
@@ -729,6 +734,9 @@ static int task_new(struct mmt_threads *th, const struct mmt_event *ev)
 		e->id.ppid = creator.tgid;
 		e->id.have_ppid = creator.tgid != 0;
 	}
+	/* CLONE_NEWNS: a mount namespace of its own, which only /proc can name. */
+	e->id.have_mnt_ns = creator.have_mnt_ns && !(ev->clone_flags & CLONE_NEWNS);
+	e->id.mnt_ns = creator.mnt_ns;
 	e->id.start = mono_to_ticks(th, ev->ts);
 	e->id.tg_start = thread ? creator.tg_start : e->id.start;
 	e->id.have_start = !thread || creator.have_start;
@@ -776,6 +784,15 @@ int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 			e->id.have_ids = false;
 			e->id.probed = false;
 		}
+		task_drop(th, e);
+		release_if_empty(th, e);
+		return 0;
+	case MMT_ROLE_TASK_NS:
+		/* Other namespaces: the details say the old ones. */
+		e = find(th, ev->tid);
+		if (!e)
+			return 0;
+		e->id.have_mnt_ns = false;
 		task_drop(th, e);
 		release_if_empty(th, e);
 		return 0;
