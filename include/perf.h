@@ -23,7 +23,9 @@ struct mmt_perf;
 
 struct mmt_perf_opts {
 	pid_t pid;		/* > 0: this process and the children it makes later
-				   (inherit); 0: every process of the host */
+				   (inherit); 0: every process of the host, or with
+				   @tid, that thread (see mmt_perf_follow()) */
+	pid_t tid;		/* > 0 (and @pid 0): that thread and what it makes later */
 	bool data;		/* non-executable mappings too (mmap_data) */
 	unsigned int ring_kb;	/* per CPU, rounded up to a power of two pages; 0: default */
 };
@@ -43,6 +45,20 @@ struct mmt_perf_stats {
  *	perf_event_paranoid or lockdown; ENOENT, ENOSYS: no perf events).
  */
 struct mmt_perf *mmt_perf_open(const struct mmt_perf_opts *o);
+
+/**
+ * mmt_perf_follow() - also record thread @tid and the tasks it makes later
+ * @p: rings opened for a thread (opts.tid)
+ * @tid: another thread, of a -p process: its records go to the same rings
+ *	(PERF_EVENT_IOC_SET_OUTPUT), so a -p run reads its processes' records, not
+ *	the host's. A thread already followed is not opened twice.
+ * Return: 1 if followed now, 0 if it was already; -ESRCH if it is gone; -E2BIG
+ *	past %MMT_PERF_MAX_FOLLOWED threads; another -errno.
+ */
+int mmt_perf_follow(struct mmt_perf *p, pid_t tid);
+
+/* Most threads mmt_perf_follow() takes: each costs an event per CPU. */
+#define MMT_PERF_MAX_FOLLOWED	1024
 
 /** mmt_perf_close() - close the events and unmap the rings; NULL is fine. */
 void mmt_perf_close(struct mmt_perf *p);

@@ -76,6 +76,13 @@ struct perf_cpu {
 struct mmt_perf {
 	struct perf_cpu *c;
 	int ncpus;
+	struct perf_event_attr attr;	/* what every event of the rings asks */
+	bool enabled;
+	pid_t *followed;		/* threads with events of their own (-p), the first
+					   one's events own the rings */
+	int nfollowed;
+	int *extra;			/* the others' events, ncpus per thread (-1: none) */
+	int nextra;
 	struct mmt_evq **qs;
 	size_t page;
 	unsigned char *scratch;	/* a record that wraps around the ring's end, made whole */
@@ -97,8 +104,7 @@ static size_t ring_pages(unsigned int kb, size_t page)
 	return n;
 }
 
-static int open_cpu(struct mmt_perf *p, struct perf_cpu *c, const struct mmt_perf_opts *o,
-		    size_t pages)
+static void make_attr(struct mmt_perf *p, const struct mmt_perf_opts *o, size_t pages)
 {
 	struct perf_event_attr a = {
 		.type = PERF_TYPE_SOFTWARE,
@@ -106,7 +112,7 @@ static int open_cpu(struct mmt_perf *p, struct perf_cpu *c, const struct mmt_per
 		.config = PERF_COUNT_SW_DUMMY,
 		.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
 		.disabled = 1,
-		.inherit = o->pid > 0,
+		.inherit = o->pid > 0 || o->tid > 0,
 		/* Side-band records only: no sample of kernel or hypervisor code is asked for,
 		   so perf_event_paranoid 2 lets a process be watched without CAP_PERFMON. */
 		.exclude_kernel = 1,
@@ -125,10 +131,17 @@ static int open_cpu(struct mmt_perf *p, struct perf_cpu *c, const struct mmt_per
 		.watermark = 1,
 		.wakeup_watermark = (uint32_t)(pages * p->page / 2),
 	};
+
+	p->attr = a;
+}
+
+static int open_cpu(struct mmt_perf *p, struct perf_cpu *c, const struct mmt_perf_opts *o,
+		    size_t pages)
+{
+	pid_t who = o->pid > 0 ? o->pid : o->tid > 0 ? o->tid : -1;
 	void *base;
 
-	c->fd = (int)syscall(SYS_perf_event_open, &a, o->pid > 0 ? o->pid : -1, c->cpu, -1,
-			     PERF_FLAG_FD_CLOEXEC);
+	c->fd = (int)syscall(SYS_perf_event_open, &p->attr, who, c->cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (c->fd < 0)
 		return -errno;
 	/*
@@ -158,6 +171,7 @@ struct mmt_perf *mmt_perf_open(const struct mmt_perf_opts *o)
 		goto fail;
 	p->page = (size_t)sysconf(_SC_PAGESIZE);
 	pages = ring_pages(o->ring_kb, p->page);
+	make_attr(p, o, pages);
 	p->ncpus = n > 0 ? (int)n : 1;
 	p->c = calloc((size_t)p->ncpus, sizeof(*p->c));
 	p->qs = calloc((size_t)p->ncpus, sizeof(*p->qs));
@@ -186,6 +200,14 @@ struct mmt_perf *mmt_perf_open(const struct mmt_perf_opts *o)
 		r = -ENODEV;
 		goto fail;
 	}
+	if (o->pid <= 0 && o->tid > 0) {
+		p->followed = malloc(MMT_PERF_MAX_FOLLOWED * sizeof(*p->followed));
+		if (!p->followed) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		p->followed[p->nfollowed++] = o->tid;
+	}
 	return p;
 fail:
 	mmt_perf_close(p);
@@ -199,6 +221,11 @@ void mmt_perf_close(struct mmt_perf *p)
 
 	if (!p)
 		return;
+	for (i = 0; i < p->nextra; i++)
+		if (p->extra[i] >= 0)
+			close(p->extra[i]);
+	free(p->extra);
+	free(p->followed);
 	for (i = 0; p->c && i < p->ncpus; i++) {
 		struct perf_cpu *c = &p->c[i];
 
@@ -221,17 +248,64 @@ static int ioctl_all(struct mmt_perf *p, unsigned long req)
 	for (i = 0; i < p->ncpus; i++)
 		if (p->c[i].fd >= 0 && ioctl(p->c[i].fd, req, 0) < 0)
 			return -errno;
+	for (i = 0; i < p->nextra; i++)
+		if (p->extra[i] >= 0 && ioctl(p->extra[i], req, 0) < 0)
+			return -errno;
 	return 0;
 }
 
 int mmt_perf_enable(struct mmt_perf *p)
 {
-	return ioctl_all(p, PERF_EVENT_IOC_ENABLE);
+	int r = ioctl_all(p, PERF_EVENT_IOC_ENABLE);
+
+	p->enabled = r == 0;
+	return r;
 }
 
 int mmt_perf_disable(struct mmt_perf *p)
 {
+	p->enabled = false;
 	return ioctl_all(p, PERF_EVENT_IOC_DISABLE);
+}
+
+int mmt_perf_follow(struct mmt_perf *p, pid_t tid)
+{
+	struct perf_event_attr a = p->attr;
+	int i, *fds, r = 0;
+
+	if (!p->followed)
+		return -EINVAL;
+	for (i = 0; i < p->nfollowed; i++)
+		if (p->followed[i] == tid)
+			return 0;
+	if (p->nfollowed == MMT_PERF_MAX_FOLLOWED)
+		return -E2BIG;
+	fds = realloc(p->extra, (size_t)(p->nextra + p->ncpus) * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	p->extra = fds;
+	fds += p->nextra;
+	/* Opened enabled once the rings are: the thread's records start now. */
+	a.disabled = !p->enabled;
+	for (i = 0; i < p->ncpus; i++) {
+		fds[i] = -1;
+		if (p->c[i].fd < 0 || r < 0)
+			continue;
+		fds[i] = (int)syscall(SYS_perf_event_open, &a, tid, p->c[i].cpu, -1,
+				      PERF_FLAG_FD_CLOEXEC);
+		if (fds[i] < 0) {
+			r = -errno;
+		} else if (ioctl(fds[i], PERF_EVENT_IOC_SET_OUTPUT, p->c[i].fd) < 0) {
+			r = -errno;
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+	p->nextra += p->ncpus;
+	if (r < 0)
+		return r;
+	p->followed[p->nfollowed++] = tid;
+	return 1;
 }
 
 /* The ring's next event, of @role, as the record's sample_id and ids say. */
