@@ -147,11 +147,14 @@ void mmt_hasher_free(struct mmt_hasher *h);
 /**
  * mmt_hasher_submit() - ask for the hashes and type of the file open on @fd.
  * @h: the hasher.
- * @fd: a file opened for reading; the hasher owns it from now on, whatever the outcome,
- *	and closes it.  Open FIFOs with O_NONBLOCK or the open itself may block.
+ * @fd: a file opened for reading, or an O_PATH descriptor (the worker then opens it for
+ *	reading, O_NONBLOCK: a lease is an error, not a wait); the hasher owns it from now
+ *	on, whatever the outcome, and closes it.  Open FIFOs with O_NONBLOCK or the open
+ *	itself may block.
  *
- * Never blocks and never reads the file in the calling thread: it fstat()s @fd, and
- * answers at once (the returned job is already done) for a cache hit, a file that is not
+ * Never blocks and never reads the file in the calling thread: it stats @fd from what
+ * the kernel holds (mmt_file_stat_cached(): its filesystem is not asked), and answers
+ * at once (the returned job is already done) for a cache hit, a file that is not
  * regular, or a full queue ("hash queue full (N jobs): skipped").  Otherwise the job is
  * queued, or attached to a queued job for the same file, and a worker completes it later
  * and signals mmt_hasher_notify_fd().

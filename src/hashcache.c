@@ -615,7 +615,7 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 {
 	struct mmt_hash_job *job, *leader;
 	struct result *res;
-	int unused_fd = -1;
+	int unused_fd = -1, r;
 	struct stat st;
 
 	job = calloc(1, sizeof(*job));
@@ -631,8 +631,10 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 	hashes_reset(&job->local);
 	job->out = &job->local;
 
-	if (fstat(fd, &st) < 0) {
-		set_error(&job->local, "fstat: %s", strerror(errno));
+	/* Not fstat(): a FUSE or NFS server that does not answer would hold the caller. */
+	r = mmt_file_stat_cached(fd, NULL, &st, NULL);
+	if (r < 0) {
+		set_error(&job->local, "fstat: %s", strerror(-r));
 		goto out_done;
 	}
 	job->local.size = st.st_size;
@@ -707,6 +709,32 @@ static void notify(struct mmt_hasher *h)
 		return;
 }
 
+/*
+ * An O_PATH descriptor (the reader opens nothing for reading) is opened here,
+ * through /proc/self/fd: the same object, whatever its name is now.
+ * Return: a readable descriptor (@fd itself, or a new one), or -1 with @out->error set.
+ */
+static int worker_open(int fd, struct mmt_hashes *out)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, rfd, fl;
+	char path[64];
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || !(fl & O_PATH))
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	/* O_NOATIME: reading for a hash is not an access the owner made. */
+	rfd = open(path, flags | O_NOATIME);
+	if (rfd < 0 && errno == EPERM)
+		rfd = open(path, flags);
+	/* O_NONBLOCK: the lease holder can renew it forever; waiting would gain nothing. */
+	if (rfd < 0 && errno == EWOULDBLOCK)
+		set_error(out, "a lease is held on the mapped file: not opened, not hashed");
+	else if (rfd < 0)
+		set_error(out, "cannot open the mapped file: %s", strerror(errno));
+	return rfd;
+}
+
 /* Hash and type one file, outside any lock. */
 static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 				     struct mmt_hashes *out, struct mmt_file_id *id,
@@ -718,7 +746,7 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	char *magic = NULL, *top = NULL;
 	struct stat st;
 	bool stable;
-	int r;
+	int r, fd;
 
 	*cacheable = false;
 	/*
@@ -730,6 +758,14 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	if (clock_gettime(CLOCK_REALTIME_COARSE, &start) < 0)
 		start.tv_sec = start.tv_nsec = 0;
 
+	hashes_reset(out);
+	fd = worker_open(job->fd, out);
+	if (fd < 0)
+		return NULL;
+	if (fd != job->fd) {
+		(void)close(job->fd);
+		job->fd = fd;
+	}
 	r = hash_with(&w->d, job->fd, h->size_limit, out, &st, &stable, nread);
 	if (r < 0 || !S_ISREG(st.st_mode))
 		return NULL;
