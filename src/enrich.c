@@ -523,6 +523,8 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 		errno = err;
 		return NULL;
 	}
+	if (t->hasher)
+		mmt_hasher_set_deadline(t->hasher, filters->hash_timeout);
 	return t;
 out_nomem:
 	mmt_perror(-ENOMEM, "setup");
