@@ -56,7 +56,8 @@
  *                    pkey_mprotect() with the default key (-1): "mprotect=pkey"
  *   hang-exec FILE PID [reads]  open FILE, send PID SIGUSR1 (tests/fusehang.c: its
  *                    filesystem stops answering; with "reads", SIGUSR2: only reads), wait
- *                    100 ms, then map it as exec does ("map=exec")
+ *                    100 ms, then map it as exec does ("map=exec"); at a line on stdin,
+ *                    map it again ("map=again")
  *   noexec FILE DIR  map FILE (on the mount at DIR) PROT_READ at page 0, remount DIR
  *                    noexec, try to map FILE PROT_EXEC ("map=try errno=E": the kernel
  *                    refuses), then mprotect the first mapping PROT_READ|PROT_EXEC, which
@@ -228,6 +229,17 @@ static void map_exec(const char *path)
 	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
 }
 
+/* Whether a whole line came on stdin (not EOF). */
+static bool getline_stdin(void)
+{
+	char c = 0;
+
+	while (c != '\n')
+		if (read(0, &c, 1) != 1)
+			return false;
+	return true;
+}
+
 /* Opened while the filesystem answers, mapped once it does not: mmap() asks it nothing. */
 static void map_exec_hang(const char *path, pid_t server, int sig)
 {
@@ -239,6 +251,9 @@ static void map_exec_hang(const char *path, pid_t server, int sig)
 	}
 	usleep(100000);
 	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
+	if (!getline_stdin())
+		return;
+	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "again");
 }
 
 /* A write lease on @fd, kept: SIGIO (the break notice) is ignored. Return: 1 if taken. */
