@@ -14,12 +14,22 @@
 #include <stdint.h>
 
 #include "emit.h"
+#include "hashcache.h"
 
 struct mmt_assemble;
 
 /* Bounds on records waiting for their hashes (and the lines behind them). */
 #define MMT_ASSEMBLE_MAX_PENDING	4096
 #define MMT_ASSEMBLE_MAX_PENDING_BYTES	((size_t)64 << 20)
+
+/*
+ * The longest a record waits for its hashes (mmt_assemble_set_max_wait()): one
+ * second past the hasher's deadline, so the hasher's own error is what shows.
+ */
+#define MMT_ASSEMBLE_MAX_WAIT_S		(MMT_HASH_DEADLINE_S + 1)
+
+/* At the end of a run, the longest all the last records wait for their hashes together. */
+#define MMT_ASSEMBLE_END_WAIT_MS	500
 
 /**
  * mmt_assemble_open() - an empty queue in front of @out
@@ -37,7 +47,9 @@ struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *si
  * An exec record (@r->exec) waits for its hash job, and so does every
  * line after it. The queue holds at most MMT_ASSEMBLE_MAX_PENDING lines
  * and about MMT_ASSEMBLE_MAX_PENDING_BYTES of them: past that the oldest
- * is written without its hashes, its error saying why.
+ * is written without its hashes, its error saying why. So is a record
+ * that waited longer than the maximum wait (at the next
+ * mmt_assemble_pump()): time bounds the order window, not a hash job.
  * @r: the record; nothing of it is kept but @r->exec->job, which is taken
  *	in every case (released here, at once on error): NULL after the call
  * Return: 0 or -errno (-ENOMEM; a write error from the emitter).
@@ -58,8 +70,20 @@ int mmt_assemble_lost(struct mmt_assemble *a, uint64_t lost, int cpu, enum mmt_l
 int mmt_assemble_stats(struct mmt_assemble *a, const struct mmt_stats *s);
 
 /**
+ * mmt_assemble_set_max_wait() - how long a record may wait for its hashes
+ * @seconds: MMT_ASSEMBLE_MAX_WAIT_S until set
+ */
+void mmt_assemble_set_max_wait(struct mmt_assemble *a, unsigned int seconds);
+
+/**
  * mmt_assemble_pump() - write the waiting lines whose hashes are done
- * @all: wait for every job (at the end of a run)
+ * @all: wait for every job (at the end of a run), but for at most
+ *	MMT_ASSEMBLE_END_WAIT_MS from the first such call, over all of them;
+ *	the records whose hashes are not done by then are written without
+ *	them ("hash: not done when the run ended")
+ *
+ * Without @all, the oldest records that waited longer than the maximum
+ * wait are written without their hashes, their error saying so.
  * Return: 0 or -errno.
  */
 int mmt_assemble_pump(struct mmt_assemble *a, bool all);
@@ -71,7 +95,13 @@ size_t mmt_assemble_pending(const struct mmt_assemble *a);
 uint64_t mmt_assemble_skipped(const struct mmt_assemble *a);
 
 /**
- * mmt_assemble_close() - write what waits (waiting for every job), and free
+ * mmt_assemble_late() - records written without hashes because they were not done in
+ * time (the maximum wait, or the end of the run)
+ */
+uint64_t mmt_assemble_late(const struct mmt_assemble *a);
+
+/**
+ * mmt_assemble_close() - write what waits (mmt_assemble_pump() with @all), and free
  *
  * The emitter is not flushed nor closed: mmt_emit_close() comes after.
  * NULL is fine.

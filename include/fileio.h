@@ -53,6 +53,25 @@ bool mmt_file_id_same(const struct mmt_file_id *a, const struct mmt_file_id *b);
 bool mmt_file_id_equal(const struct mmt_file_id *a, const struct mmt_file_id *b);
 
 /**
+ * mmt_file_stat_cached() - stat a file without asking its filesystem
+ * @dirfd: an open file (O_PATH is enough) when @path is NULL, else AT_FDCWD or
+ *	the directory @path is relative to
+ * @path: NULL, or a path (followed if it is a link)
+ * @st: set to what the kernel holds in memory about the file
+ * @mnt_id: if not NULL, set to the id of the mount it is on (the first field
+ *	of /proc/PID/mountinfo), or 0 when the kernel does not say (before 5.8)
+ *
+ * statx() with AT_STATX_DONT_SYNC: FUSE, NFS and the other
+ * filesystems that ask a server answer from their attribute cache instead,
+ * and a server that never answers cannot hold the caller; a local filesystem
+ * answers what stat() does. Before Linux 4.11 (no statx), a plain fstat()
+ * or stat().
+ * Return: 0, or -errno (-EACCES: the filesystem said nothing of the file,
+ * as FUSE does for a process the mount does not allow).
+ */
+int mmt_file_stat_cached(int dirfd, const char *path, struct stat *st, uint64_t *mnt_id);
+
+/**
  * mmt_read_file() - read a whole file of unknown size
  * @path: the file
  * @cap: most bytes kept; SIZE_MAX for no limit

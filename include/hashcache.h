@@ -72,6 +72,15 @@ int mmt_hash_fd(int fd, off_t limit, struct mmt_hashes *out);
 
 /* Background hasher with cache */
 
+/* Seconds a worker waits for one file before it gives the file up (mmt_hasher_set_deadline()). */
+#define MMT_HASH_DEADLINE_S	5
+
+/* Files given up on one filesystem (st_dev) after which its files are no longer hashed. */
+#define MMT_HASH_STUCK_PER_DEV	2
+
+/* Worker processes left behind, in all, after which nothing is hashed any more. */
+#define MMT_HASH_MAX_STUCK	8
+
 /**
  * struct mmt_hasher - worker thread(s), bounded job queue and result cache (opaque).
  *
@@ -82,6 +91,15 @@ int mmt_hash_fd(int fd, off_t limit, struct mmt_hashes *out);
  * headers) plus its magic text: typically 100-250 bytes, never over MMT_HASH_MAGIC_MAX, so
  * at most about 1.6 KiB per entry (4096 entries: about 3 MiB, at most 6.5 MiB).  Each job
  * costs about 550 bytes; at most max_queued plus one per worker are held by the hasher.
+ *
+ * Each worker thread has a process of its own (forked from it, holding none of the
+ * caller's descriptors) open, read and type the files.  A file that gives no answer
+ * within the deadline (its filesystem hung: a FUSE server or an NFS server that does not
+ * answer, where no signal ends the wait) is given up: its job is done with the error
+ * "hash: file did not answer within N s", the process is killed and left behind (it is
+ * not a thread of the caller's, so it holds up no exit) and a fresh one takes its place.
+ * After MMT_HASH_STUCK_PER_DEV such files on one filesystem, its files are answered at
+ * once, unhashed; after MMT_HASH_MAX_STUCK in all, every file is; each time stderr says so.
  */
 struct mmt_hasher;
 
@@ -99,6 +117,7 @@ struct mmt_hash_job;
  * @skipped: submits refused because the queue was full.
  * @hashed_files: files read by a worker.
  * @hashed_bytes: bytes read by the workers.
+ * @abandoned: files given up at the deadline (their worker process left behind).
  */
 struct mmt_hash_stats {
 	uint64_t hits;
@@ -108,6 +127,7 @@ struct mmt_hash_stats {
 	uint64_t skipped;
 	uint64_t hashed_files;
 	uint64_t hashed_bytes;
+	uint64_t abandoned;
 };
 
 /**
@@ -147,11 +167,14 @@ void mmt_hasher_free(struct mmt_hasher *h);
 /**
  * mmt_hasher_submit() - ask for the hashes and type of the file open on @fd.
  * @h: the hasher.
- * @fd: a file opened for reading; the hasher owns it from now on, whatever the outcome,
- *	and closes it.  Open FIFOs with O_NONBLOCK or the open itself may block.
+ * @fd: a file opened for reading, or an O_PATH descriptor (the worker's process then
+ *	opens it for reading, O_NONBLOCK: a lease is an error, not a wait); the hasher owns
+ *	it from now on, whatever the outcome, and closes it.  Open FIFOs with O_NONBLOCK or
+ *	the open itself may block.
  *
- * Never blocks and never reads the file in the calling thread: it fstat()s @fd, and
- * answers at once (the returned job is already done) for a cache hit, a file that is not
+ * Never blocks and never reads the file in the calling thread: it stats @fd from what
+ * the kernel holds (mmt_file_stat_cached(): its filesystem is not asked), and answers
+ * at once (the returned job is already done) for a cache hit, a file that is not
  * regular, or a full queue ("hash queue full (N jobs): skipped").  Otherwise the job is
  * queued, or attached to a queued job for the same file, and a worker completes it later
  * and signals mmt_hasher_notify_fd().
@@ -174,6 +197,15 @@ bool mmt_hash_job_done(const struct mmt_hash_job *job);
  * @job: a job from mmt_hasher_submit(); its hasher must not be freed concurrently.
  */
 void mmt_hash_job_wait(struct mmt_hash_job *job);
+
+/**
+ * mmt_hash_job_wait_until() - block until a job is done, or until @deadline.
+ * @job: as for mmt_hash_job_wait().
+ * @deadline: CLOCK_MONOTONIC ns (mmt_mono_ns()).
+ *
+ * Return: whether @job is done.
+ */
+bool mmt_hash_job_wait_until(struct mmt_hash_job *job, uint64_t deadline);
 
 /**
  * mmt_hash_job_result() - the result of a done job.
@@ -200,6 +232,14 @@ void mmt_hash_job_put(struct mmt_hash_job *job);
  *	under different locks, so they may be a job apart.
  */
 void mmt_hasher_stats(const struct mmt_hasher *h, struct mmt_hash_stats *stats);
+
+/**
+ * mmt_hasher_set_deadline() - how long a worker waits for one file.
+ * @h: the hasher.
+ * @seconds: the deadline, from the file handed to the worker's process to its answer;
+ *	MMT_HASH_DEADLINE_S until set; 0 is taken as 1.
+ */
+void mmt_hasher_set_deadline(struct mmt_hasher *h, unsigned int seconds);
 
 /**
  * mmt_hasher_notify_fd() - fd that becomes readable when a worker completes jobs.

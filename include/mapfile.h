@@ -28,7 +28,8 @@ struct mmt_map_info {
 	uint64_t fs_type;	/* statfs f_type of its filesystem (TMPFS_MAGIC...) */
 	uint64_t fs_flags;	/* statfs f_flags of its mount (ST_NOEXEC...) */
 	char error[160];	/* "" or what could not be resolved */
-	int fd;			/* with query.open: the mapped object, read-only; else -1 */
+	int fd;			/* with query.open: the mapped object, an O_PATH descriptor
+				   the hasher opens for reading; else -1 */
 	char open_error[128];	/* with query.open and no fd: why not */
 };
 

@@ -36,6 +36,7 @@ struct mmt_filters {
 	const char *excludes[MMT_MAX_FILTERS];	/* --exclude-path globs */
 	size_t nexcludes;
 	off_t hash_limit;		/* larger files are not hashed */
+	unsigned int hash_timeout;	/* seconds a file may take to answer the hasher */
 };
 
 struct mmt_options {

@@ -36,7 +36,8 @@ enum mmt_procfs_kind {
 	MMT_PROCFS_FD,		/* /proc/PID/fd/N and fdinfo/N */
 	MMT_PROCFS_TASK,	/* /proc/PID/task, listed */
 	MMT_PROCFS_MAPS,	/* /proc/PID/maps, read whole */
-	MMT_PROCFS_MAP_FILES,	/* /proc/PID/map_files/A-B: readlink, stat, statfs, open */
+	MMT_PROCFS_MAP_FILES,	/* /proc/PID/map_files/A-B: readlink, O_PATH open */
+	MMT_PROCFS_MOUNTINFO,	/* /proc/PID/mountinfo */
 	MMT_PROCFS_SELF,	/* the tool's own: /proc/self/statm, boot_id */
 	MMT_PROCFS_NKINDS
 };
@@ -146,7 +147,8 @@ int mmt_procfs_cmdline(pid_t pid, size_t cap, char **out, size_t *len, bool *tru
  * @path: if not NULL, set to the raw bytes of the /proc/@pid/exe link (it may
  *	end in " (deleted)"); the caller frees it with free()
  * @deleted: if not NULL, set to whether the file is deleted: its link count
- *	is 0 (the " (deleted)" of a name could be part of the real name)
+ *	is 0 (the " (deleted)" of a name could be part of the real name), as the
+ *	kernel holds it (mmt_file_stat_cached(): its filesystem is not asked)
  *
  * Kernel threads have no exe, and zombies have lost theirs (-ENOENT).
  * Return: 0, or -errno (-ENAMETOOLONG past 64 KiB, -ENOMEM); on error
@@ -249,42 +251,52 @@ void mmt_procfs_map_file_name(pid_t pid, uint64_t start, uint64_t end, char *buf
 			      size_t size);
 
 /**
- * mmt_procfs_map_file() - the name and the stat of the object a VMA maps
+ * mmt_procfs_map_file() - the name, the stat and a handle of the object a VMA maps
  * @pid: the process
  * @start: the VMA's first address
  * @end: the address after its last
  * @path: set to the link's target, raw bytes; the caller frees it with free()
- * @st: set to the object's stat
+ * @st: set to the object's stat, as the kernel holds it (mmt_file_stat_cached())
+ * @fd: set to an O_PATH descriptor of the object, the caller's to close (a
+ *	worker reopens it to read it; it holds no lease and reads nothing)
+ * @mnt_id: set to the id of the mount it was mapped from, 0 if unknown
  *
- * Both come from the link (its target, then a stat through it), so a file
- * renamed over the mapped one is not taken for it.
+ * All three come from the link (its target, then an O_PATH open through it),
+ * so a file renamed over the mapped one is not taken for it. Nothing here
+ * asks the file's filesystem anything: a FUSE or NFS server that does not
+ * answer cannot hold the caller.
  * Return: 0, or -errno (-ENOENT: no VMA has these bounds now; -ESRCH: the
- * process is gone); on error @path is NULL.
+ * process is gone); on error @path is NULL and @fd is -1.
  */
 int mmt_procfs_map_file(pid_t pid, uint64_t start, uint64_t end, char **path,
-			struct stat *st);
+			struct stat *st, int *fd, uint64_t *mnt_id);
 
 /**
- * mmt_procfs_map_file_statfs() - the filesystem of the object a VMA maps
- * @pid: the process
- * @start: the VMA's first address
- * @end: the address after its last
- * @sfs: set to the statfs of the mount the process mapped it from (so a
- *	noexec or tmpfs mount is the one it really is, in any namespace)
- * Return: 0, or -errno.
+ * struct mmt_procfs_mount - one line of /proc/PID/mountinfo, the fields used
+ * @id: the mount id (statx()'s stx_mnt_id)
+ * @dev: the device of its filesystem (st_dev of its files)
+ * @fstype: the filesystem type ("ext4", "tmpfs", "fuse.sshfs"), cut to fit
+ * @flags: ST_RDONLY, ST_NOSUID, ST_NODEV, ST_NOEXEC of the mount's options
  */
-int mmt_procfs_map_file_statfs(pid_t pid, uint64_t start, uint64_t end, struct statfs *sfs);
+struct mmt_procfs_mount {
+	uint64_t id;
+	uint64_t dev;
+	char fstype[32];
+	uint64_t flags;
+};
 
 /**
- * mmt_procfs_map_file_open() - open the object a VMA maps
- * @pid: the process
- * @start: the VMA's first address
- * @end: the address after its last
- * @flags: open() flags; O_CLOEXEC, O_NOCTTY and O_NONBLOCK are added
- * Return: the fd, the caller's to close; or -errno: -EWOULDBLOCK when a
- * lease is held on the file (the open would have waited for its break).
+ * mmt_procfs_mounts() - the mounts of a mount namespace, one callback each
+ * @pid: a process of that namespace; 0 for this process's own
+ * @cb: called per mount, in the order of mountinfo; a negative return stops
+ * @ctx: passed to @cb
+ *
+ * Reading mountinfo asks no filesystem anything (the kernel prints what it
+ * holds), so a hung one cannot hold the caller.
+ * Return: 0, the negative return of @cb, or -errno.
  */
-int mmt_procfs_map_file_open(pid_t pid, uint64_t start, uint64_t end, int flags);
+int mmt_procfs_mounts(pid_t pid, int (*cb)(const struct mmt_procfs_mount *m, void *ctx),
+		      void *ctx);
 
 /* The host and this process */
 

@@ -8,18 +8,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/statvfs.h>
-#include <linux/magic.h>
 
 #include "alert.h"
+#include "fsinfo.h"
 #include "procfs.h"
-
-/* Not in every linux/magic.h. */
-#ifndef RAMFS_MAGIC
-#define RAMFS_MAGIC	0x858458f6
-#endif
-#ifndef HUGETLBFS_MAGIC
-#define HUGETLBFS_MAGIC	0x958458f6
-#endif
 
 static const char *const names[] = {
 	"write_exec", "anon_exec", "memfd_exec", "deleted_exec", "tmpfs_exec", "noexec_exec",

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "assemble.h"
+#include "clock.h"
 #include "hashcache.h"
 #include "task.h"
 
@@ -17,6 +18,7 @@ struct pending {
 	struct mmt_emit_held *held;
 	size_t cost;			/* bytes it holds, roughly, for the memory bound */
 	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
+	uint64_t since;			/* CLOCK_MONOTONIC ns when it was queued */
 	char error[MMT_HASH_ERROR_MAX];
 };
 
@@ -27,6 +29,9 @@ struct mmt_assemble {
 	size_t qhead, qlen;
 	size_t pending_bytes;		/* sum of the waiting records' cost */
 	uint64_t skipped;
+	uint64_t late;			/* written without hashes: not done in time */
+	uint64_t max_wait_ns;		/* the longest a record waits for its hashes */
+	uint64_t end_by;		/* at the end: when waiting stops; 0 before */
 };
 
 struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *side)
@@ -36,8 +41,14 @@ struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *si
 	if (a) {
 		a->out = out;
 		a->side = side;
+		a->max_wait_ns = (uint64_t)MMT_ASSEMBLE_MAX_WAIT_S * 1000000000ULL;
 	}
 	return a;
+}
+
+void mmt_assemble_set_max_wait(struct mmt_assemble *a, unsigned int seconds)
+{
+	a->max_wait_ns = (uint64_t)seconds * 1000000000ULL;
 }
 
 static void pending_release(struct mmt_assemble *a, struct pending *p)
@@ -64,8 +75,16 @@ static size_t exec_cost(const struct mmt_record *rec)
 	return n;
 }
 
+/* Why the oldest waiting line goes out without its hashes. */
+enum force {
+	NO_FORCE,
+	FORCE_FULL,		/* the queue is at its bound */
+	FORCE_LATE,		/* it waited max_wait_ns */
+	FORCE_END,		/* the run ends */
+};
+
 /* Writes the oldest waiting line; @force: without hashes if they are not done. */
-static int finish_head(struct mmt_assemble *a, bool force)
+static int finish_head(struct mmt_assemble *a, enum force force)
 {
 	struct pending *p = &a->q[a->qhead];
 	const struct mmt_hashes *h = NULL;
@@ -75,10 +94,17 @@ static int finish_head(struct mmt_assemble *a, bool force)
 	snprintf(error, sizeof(error), "%s", p->error);
 	if (p->job && mmt_hash_job_done(p->job)) {
 		h = mmt_hash_job_result(p->job);
-	} else if (p->job && force) {
+	} else if (p->job && force == FORCE_FULL) {
 		snprintf(error, sizeof(error), "hash skipped: %d records were waiting for "
 			 "hashes (the bound)", MMT_ASSEMBLE_MAX_PENDING);
 		a->skipped++;
+	} else if (p->job && force == FORCE_LATE) {
+		snprintf(error, sizeof(error), "hash: not done within %llu s: written without it",
+			 (unsigned long long)(a->max_wait_ns / 1000000000ULL));
+		a->late++;
+	} else if (p->job && force == FORCE_END) {
+		snprintf(error, sizeof(error), "hash: not done when the run ended");
+		a->late++;
 	} else if (p->job) {
 		return -EAGAIN;
 	}
@@ -93,17 +119,26 @@ static int finish_head(struct mmt_assemble *a, bool force)
 
 int mmt_assemble_pump(struct mmt_assemble *a, bool all)
 {
+	uint64_t now = mmt_mono_ns();
+	enum force force;
 	int r = 0;
 
+	/* One budget for the whole end: a hung filesystem must not hold the exit. */
+	if (all && !a->end_by)
+		a->end_by = now + (uint64_t)MMT_ASSEMBLE_END_WAIT_MS * 1000000ULL;
 	while (a->qlen && !r) {
 		struct pending *p = &a->q[a->qhead];
 
+		force = NO_FORCE;
 		if (p->job && !mmt_hash_job_done(p->job)) {
-			if (!all)
+			if (all && !mmt_hash_job_wait_until(p->job, a->end_by))
+				force = FORCE_END;
+			else if (!all && now - p->since < a->max_wait_ns)
 				return 0;
-			mmt_hash_job_wait(p->job);
+			else if (!all)
+				force = FORCE_LATE;
 		}
-		r = finish_head(a, false);
+		r = finish_head(a, force);
 	}
 	return r;
 }
@@ -124,7 +159,7 @@ static struct pending *push(struct mmt_assemble *a, int *err)
 	/* Full: the oldest go out now, without their hashes if need be. */
 	while (a->qlen && (a->qlen == MMT_ASSEMBLE_MAX_PENDING ||
 			   a->pending_bytes > MMT_ASSEMBLE_MAX_PENDING_BYTES)) {
-		*err = finish_head(a, true);
+		*err = finish_head(a, FORCE_FULL);
 		if (*err < 0)
 			return NULL;
 	}
@@ -162,6 +197,7 @@ static int queue_exec(struct mmt_assemble *a, const struct mmt_record *rec)
 		return r;
 	}
 	p->job = x->job;
+	p->since = mmt_mono_ns();
 	x->job = NULL;
 	snprintf(p->error, sizeof(p->error), "%s", x->hash_error ? x->hash_error : "");
 	r = mmt_emit_record(a->out, rec, &p->held);
@@ -232,6 +268,11 @@ size_t mmt_assemble_pending(const struct mmt_assemble *a)
 uint64_t mmt_assemble_skipped(const struct mmt_assemble *a)
 {
 	return a->skipped;
+}
+
+uint64_t mmt_assemble_late(const struct mmt_assemble *a)
+{
+	return a->late;
 }
 
 int mmt_assemble_close(struct mmt_assemble *a)

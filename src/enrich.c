@@ -185,6 +185,7 @@ static void record_init(const struct mmt_enrich *t, const struct mmt_mapping *m,
 static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt_map_info *mi)
 {
 	char *path;
+	int r;
 
 	if (!(k->have & MMT_HAVE_PATH) || !k->ino)
 		return;
@@ -216,11 +217,12 @@ static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt
 		mi->fd = -1;
 	}
 	mi->have_id = mi->have_fs = mi->have_fflags = false;
-	mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi);
+	r = mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi);
 	/* Named and identified by the kernel; what only /proc had is said missing. */
 	snprintf(mi->error, sizeof(mi->error), "mapping gone before /proc could show it: open "
-		 "flags%s unknown", mi->have_id ? "" : " and ctime (the path leads to another "
-		 "file now)");
+		 "flags%s unknown", mi->have_id ? "" : r == -EAGAIN ? " and ctime (the path is "
+		 "not in the kernel's cache: not looked up)" : " and ctime (the path leads to "
+		 "another file now)");
 	if (!open)
 		mi->open_error[0] = '\0';
 }
@@ -521,6 +523,8 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 		errno = err;
 		return NULL;
 	}
+	if (t->hasher)
+		mmt_hasher_set_deadline(t->hasher, filters->hash_timeout);
 	return t;
 out_nomem:
 	mmt_perror(-ENOMEM, "setup");

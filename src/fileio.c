@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -25,6 +26,42 @@ void mmt_file_id_from_stat(struct mmt_file_id *id, const struct stat *st)
 	id->size = st->st_size;
 	id->mtime = st->st_mtim;
 	id->ctime = st->st_ctim;
+}
+
+int mmt_file_stat_cached(int dirfd, const char *path, struct stat *st, uint64_t *mnt_id)
+{
+	int flags = AT_STATX_DONT_SYNC | (path ? 0 : AT_EMPTY_PATH);
+	struct statx sx;
+
+	if (mnt_id)
+		*mnt_id = 0;
+	/* Linux 6.11 and later fill in only the timestamps asked for. */
+	if (statx(dirfd, path ? path : "", flags, STATX_BASIC_STATS, &sx) < 0) {
+		if (errno != ENOSYS)
+			return -errno;
+		if (path ? stat(path, st) : fstat(dirfd, st))
+			return -errno;
+		return 0;
+	}
+	if (!(sx.stx_mask & STATX_INO))
+		return -EACCES;
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_nlink = sx.stx_nlink;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+	st->st_size = (off_t)sx.stx_size;
+	st->st_blksize = sx.stx_blksize;
+	st->st_blocks = (blkcnt_t)sx.stx_blocks;
+	st->st_atim = (struct timespec){ sx.stx_atime.tv_sec, sx.stx_atime.tv_nsec };
+	st->st_mtim = (struct timespec){ sx.stx_mtime.tv_sec, sx.stx_mtime.tv_nsec };
+	st->st_ctim = (struct timespec){ sx.stx_ctime.tv_sec, sx.stx_ctime.tv_nsec };
+	if (mnt_id && (sx.stx_mask & STATX_MNT_ID))
+		*mnt_id = sx.stx_mnt_id;
+	return 0;
 }
 
 bool mmt_file_id_same(const struct mmt_file_id *a, const struct mmt_file_id *b)

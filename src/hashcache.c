@@ -4,6 +4,13 @@
  * hashed by worker threads and cached by file identity so the ring-buffer reader never
  * waits on a file.
  *
+ * Each worker thread hands its files to a process of its own, forked from it, which opens,
+ * reads and types them: a file whose filesystem does not answer (a hung FUSE server, a
+ * stuck NFS mount) holds that process in the kernel, where no signal ends the wait.  The
+ * thread waits for the answer until the deadline only, then kills the process, leaves it
+ * behind (it is not a thread of ours, so it keeps no exit of ours waiting) and forks a
+ * fresh one.
+ *
  * Locks: h->lock guards the queue, the jobs' followers and the hasher counters;
  * cache.lock guards the cache.  No code path holds both.
  */
@@ -17,13 +24,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "clock.h"
+#include "error.h"
 #include "fileio.h"
 #include "hashcache.h"
 #include "magic.h"
@@ -90,9 +105,18 @@ struct worker {
 	struct mmt_hasher *h;
 	pthread_t thread;
 	bool started;
-	struct digests d;
-	struct mmt_magic *magic;
+	struct digests d;		/* used by its process only */
+	struct mmt_magic *magic;	/* likewise */
 	struct mmt_hash_job *current;	/* guarded by h->lock, for coalescing */
+	pid_t pid;			/* its process, 0 when none runs */
+	int pidfd;			/* that process, to signal it (-1: kill() by pid) */
+	int sock;			/* SOCK_SEQPACKET to it */
+};
+
+/* A filesystem that left files unanswered, by st_dev. */
+struct stuck_dev {
+	uint64_t dev;
+	unsigned int files;
 };
 
 struct mmt_hasher {
@@ -106,9 +130,14 @@ struct mmt_hasher {
 	size_t max_queued;
 	off_t size_limit;
 	bool stopping;
+	int stop_fd;			/* eventfd, readable once stopping */
 	int notify_fd;
 	unsigned int nworkers;
 	struct worker *workers;
+	uint64_t deadline_ns;
+	unsigned int stuck;		/* processes left behind at a deadline */
+	struct stuck_dev stuck_devs[MMT_HASH_MAX_STUCK];
+	uint64_t abandoned;
 	uint64_t coalesced;
 	uint64_t skipped;
 	uint64_t hashed_files;
@@ -546,6 +575,24 @@ void mmt_hash_job_wait(struct mmt_hash_job *job)
 	pthread_mutex_unlock(&h->lock);
 }
 
+bool mmt_hash_job_wait_until(struct mmt_hash_job *job, uint64_t deadline)
+{
+	struct mmt_hasher *h = job->h;
+	struct timespec ts = {
+		.tv_sec = (time_t)(deadline / 1000000000ULL),
+		.tv_nsec = (long)(deadline % 1000000000ULL),
+	};
+
+	if (mmt_hash_job_done(job))
+		return true;
+	pthread_mutex_lock(&h->lock);
+	while (!mmt_hash_job_done(job) &&
+	       pthread_cond_timedwait(&h->done_cond, &h->lock, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&h->lock);
+	return mmt_hash_job_done(job);
+}
+
 /* Closes the fd now: jobs hold theirs only until the worker or submit is through with it. */
 static void job_close_fd(struct mmt_hash_job *job)
 {
@@ -615,7 +662,7 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 {
 	struct mmt_hash_job *job, *leader;
 	struct result *res;
-	int unused_fd = -1;
+	int unused_fd = -1, r;
 	struct stat st;
 
 	job = calloc(1, sizeof(*job));
@@ -631,8 +678,10 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 	hashes_reset(&job->local);
 	job->out = &job->local;
 
-	if (fstat(fd, &st) < 0) {
-		set_error(&job->local, "fstat: %s", strerror(errno));
+	/* Not fstat(): a FUSE or NFS server that does not answer would hold the caller. */
+	r = mmt_file_stat_cached(fd, NULL, &st, NULL);
+	if (r < 0) {
+		set_error(&job->local, "fstat: %s", strerror(-r));
 		goto out_done;
 	}
 	job->local.size = st.st_size;
@@ -695,16 +744,388 @@ out_done:
 
 /* Workers */
 
-static void notify(struct mmt_hasher *h)
+/* Makes the eventfd @fd readable. */
+static void post(int fd)
 {
 	uint64_t one = 1;
 
 	/*
 	 * Only fails with EAGAIN when the counter is at its maximum, and then the fd is
-	 * readable already, which is all the owner needs.
+	 * readable already, which is all the reader needs.
 	 */
-	if (write(h->notify_fd, &one, sizeof(one)) < 0)
+	if (write(fd, &one, sizeof(one)) < 0)
 		return;
+}
+
+static void notify(struct mmt_hasher *h)
+{
+	post(h->notify_fd);
+}
+
+/* Worker processes */
+
+/* What a worker process answers for one file. */
+struct answer {
+	struct mmt_hashes h;		/* magic and magic_top unset */
+	struct stat st;
+	bool have_st;			/* @st is of a regular file, hashed or not */
+	bool stable;
+	bool have_magic, have_top;
+	uint64_t nread;
+	char magic[MMT_HASH_MAGIC_MAX];
+	char top[MMT_HASH_MAGIC_MAX];
+};
+
+/* What the thread sends along with the file's descriptor. */
+struct request {
+	off_t limit;
+};
+
+static void copy_magic(char *dst, const char *src)
+{
+	size_t len = magic_len(src);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/*
+ * An O_PATH descriptor (the reader opens nothing for reading) is opened here,
+ * through /proc/self/fd: the same object, whatever its name is now.
+ * Return: a readable descriptor (@fd itself, or a new one), or -1 with @a->h.error set.
+ */
+static int child_open(int fd, struct answer *a)
+{
+	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, rfd, fl;
+	char path[64];
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || !(fl & O_PATH))
+		return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	/* O_NOATIME: reading for a hash is not an access the owner made. */
+	rfd = open(path, flags | O_NOATIME);
+	if (rfd < 0 && errno == EPERM)
+		rfd = open(path, flags);
+	/* O_NONBLOCK: the lease holder can renew it forever; waiting would gain nothing. */
+	if (rfd < 0 && errno == EWOULDBLOCK)
+		set_error(&a->h, "a lease is held on the mapped file: not opened, not hashed");
+	else if (rfd < 0)
+		set_error(&a->h, "cannot open the mapped file: %s", strerror(errno));
+	return rfd;
+}
+
+/* Hash and type one file, in the worker's process. */
+static void child_job(struct worker *w, int fd, off_t limit, struct answer *a)
+{
+	char *magic, *top = NULL;
+	int rfd, r;
+
+	memset(a, 0, sizeof(*a));
+	hashes_reset(&a->h);
+	rfd = child_open(fd, a);
+	if (rfd < 0)
+		return;
+	r = hash_with(&w->d, rfd, limit, &a->h, &a->st, &a->stable, &a->nread);
+	if (r < 0 || !S_ISREG(a->st.st_mode))
+		goto out_close;
+	a->have_st = true;
+
+	/* Not an ELF file, or one without the note: no build-id, and no error. */
+	if (mmt_elf_build_id(rfd, a->h.build_id, sizeof(a->h.build_id)) < 0)
+		a->h.build_id[0] = '\0';
+	magic = mmt_magic_fd(w->magic, rfd);
+	if (!magic && !a->h.error[0]) {
+		const char *why = mmt_magic_error(w->magic);
+
+		set_error(&a->h, "magic: %s", why ? why : strerror(errno));
+	}
+	/* Without the full text there is no top level either. */
+	top = magic ? mmt_magic_fd_top(w->magic, rfd) : NULL;
+	if (magic && !top && !a->h.error[0]) {
+		const char *why = mmt_magic_error(w->magic);
+
+		set_error(&a->h, "magic: %s", why ? why : strerror(errno));
+	}
+	if (magic) {
+		a->have_magic = true;
+		copy_magic(a->magic, magic);
+	}
+	if (top) {
+		a->have_top = true;
+		copy_magic(a->top, top);
+	}
+	free(top);
+	free(magic);
+out_close:
+	if (rfd != fd)
+		(void)close(rfd);
+}
+
+/* A request and its descriptor. Return: 1, 0 at EOF (the thread is gone), -1 on error. */
+static int child_receive(int sock, struct request *req, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = req, .iov_len = sizeof(*req) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
+	c = CMSG_FIRSTHDR(&msg);
+	if (n != sizeof(*req) || !c || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 1;
+}
+
+static __attribute__((noreturn)) void child_main(struct worker *w, int sock)
+{
+	static struct answer a;
+	struct request req;
+	int fd;
+
+	while (child_receive(sock, &req, &fd) > 0) {
+		child_job(w, fd, req.limit, &a);
+		(void)close(fd);
+		if (send(sock, &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
+			break;
+	}
+	_exit(0);
+}
+
+/* The process is left to itself: killed, and reaped by whoever waits for children. */
+static void child_drop(struct worker *w)
+{
+	if (!w->pid)
+		return;
+	if (w->pidfd >= 0) {
+		(void)syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
+		(void)close(w->pidfd);
+	} else {
+		(void)kill(w->pid, SIGKILL);
+	}
+	/* Reaped now if it died at once; one stuck in its filesystem is not waited for. */
+	(void)waitpid(w->pid, NULL, WNOHANG);
+	(void)close(w->sock);
+	w->pid = 0;
+	w->pidfd = -1;
+	w->sock = -1;
+}
+
+/*
+ * Forked from the worker's thread: glibc makes malloc usable in the child of
+ * a threaded process, and the child uses only its worker's digests and magic
+ * handle, which no other thread touches. Return: 0 or -errno.
+ */
+static int child_start(struct worker *w)
+{
+	pid_t parent = getpid(), pid;
+	int sv[2], err, null;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		return err;
+	}
+	if (pid == 0) {
+		/* Dies with the thread that made it, even one killed with SIGKILL. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		/*
+		 * Keeps nothing of the tracer's open: a process left behind must not
+		 * hold the trace buffers (their instance could not be removed), the
+		 * perf events or the output.
+		 */
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
+			for (int fd = 4; fd < 1024; fd++)
+				(void)close(fd);
+		}
+		/* Nor the standard streams: a pipe's reader would wait for this end too. */
+		null = open("/dev/null", O_RDWR);
+		for (int fd = 0; fd < 3; fd++) {
+			if (null < 0 ? close(fd) < 0 && errno != EBADF : dup2(null, fd) < 0)
+				_exit(1);
+		}
+		if (null > 2)
+			(void)close(null);
+		child_main(w, 3);
+	}
+	(void)close(sv[1]);
+	w->pid = pid;
+	w->sock = sv[0];
+	w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return 0;
+}
+
+static int child_send(struct worker *w, int fd, off_t limit)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct request req = { .limit = limit };
+	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(w->sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(req) ? 0 : -errno;
+}
+
+/* With h->lock held: the entry of @dev, made if there is room. */
+static struct stuck_dev *stuck_dev(struct mmt_hasher *h, uint64_t dev, bool make)
+{
+	unsigned int i;
+
+	for (i = 0; i < MMT_HASH_MAX_STUCK; i++) {
+		if (h->stuck_devs[i].files && h->stuck_devs[i].dev == dev)
+			return &h->stuck_devs[i];
+	}
+	for (i = 0; make && i < MMT_HASH_MAX_STUCK; i++) {
+		if (!h->stuck_devs[i].files) {
+			h->stuck_devs[i].dev = dev;
+			return &h->stuck_devs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether files of @dev are no longer hashed (@out->error says why). */
+static bool refused(struct mmt_hasher *h, uint64_t dev, struct mmt_hashes *out)
+{
+	struct stuck_dev *sd;
+	bool no = false;
+
+	pthread_mutex_lock(&h->lock);
+	if (h->stuck >= MMT_HASH_MAX_STUCK) {
+		set_error(out, "hash: %u files did not answer: hashing stopped", h->stuck);
+		no = true;
+	} else if ((sd = stuck_dev(h, dev, false)) && sd->files >= MMT_HASH_STUCK_PER_DEV) {
+		set_error(out, "hash: its filesystem left %u files unanswered: not hashed",
+			  sd->files);
+		no = true;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return no;
+}
+
+/* A job past its deadline: its process is left behind, counted against its filesystem. */
+static void abandon(struct worker *w, uint64_t dev)
+{
+	struct mmt_hasher *h = w->h;
+	struct stuck_dev *sd;
+	unsigned int n = 0, total;
+
+	child_drop(w);
+	pthread_mutex_lock(&h->lock);
+	h->abandoned++;
+	total = ++h->stuck;
+	sd = stuck_dev(h, dev, true);
+	if (sd)
+		n = ++sd->files;
+	pthread_mutex_unlock(&h->lock);
+	if (n == MMT_HASH_STUCK_PER_DEV)
+		mmt_error("the filesystem of device %u:%u did not answer for %u files within "
+			  "%llu s: its files are no longer hashed", major(dev), minor(dev), n,
+			  (unsigned long long)(h->deadline_ns / 1000000000ULL));
+	if (total == MMT_HASH_MAX_STUCK)
+		mmt_error("%u files did not answer within %llu s: hashing stopped", total,
+			  (unsigned long long)(h->deadline_ns / 1000000000ULL));
+}
+
+static bool stopping(struct mmt_hasher *h)
+{
+	bool stop;
+
+	pthread_mutex_lock(&h->lock);
+	stop = h->stopping;
+	pthread_mutex_unlock(&h->lock);
+	return stop;
+}
+
+/*
+ * Has the worker's process hash and type @job's file, waiting for it until
+ * the deadline. Return: 0 with @a filled, or -1 with @out->error set.
+ */
+static int ask_child(struct worker *w, struct mmt_hash_job *job, struct answer *a,
+		     struct mmt_hashes *out)
+{
+	struct mmt_hasher *h = w->h;
+	uint64_t deadline, now;
+	int r, tries;
+	ssize_t n;
+
+	/* A process that died since its last job is seen at the send: once more, afresh. */
+	for (tries = 0, r = -EPIPE; r < 0 && tries < 2; tries++) {
+		if (!w->pid && (r = child_start(w)) < 0) {
+			set_error(out, "hash: cannot start the hashing process: %s", strerror(-r));
+			return -1;
+		}
+		r = child_send(w, job->fd, h->size_limit);
+		if (r < 0)
+			child_drop(w);
+	}
+	if (r < 0) {
+		set_error(out, "hash: cannot reach the hashing process: %s", strerror(-r));
+		return -1;
+	}
+	deadline = mmt_mono_ns() + h->deadline_ns;
+	for (;;) {
+		/* The stop fd too: mmt_hasher_free() must not wait for a deadline. */
+		struct pollfd pfd[2] = {
+			{ .fd = w->sock, .events = POLLIN },
+			{ .fd = h->stop_fd, .events = POLLIN },
+		};
+
+		now = mmt_mono_ns();
+		if (now >= deadline) {
+			abandon(w, job->id.dev);
+			set_error(out, "hash: file did not answer within %llu s",
+				  (unsigned long long)(h->deadline_ns / 1000000000ULL));
+			return -1;
+		}
+		r = poll(pfd, 2, (int)((deadline - now + 999999) / 1000000));
+		if (r < 0 && errno != EINTR) {
+			set_error(out, "hash: poll: %s", strerror(errno));
+			child_drop(w);
+			return -1;
+		}
+		if (r > 0 && pfd[0].revents)
+			break;
+		if (r > 0 && pfd[1].revents && stopping(h)) {
+			child_drop(w);
+			set_error(out, "hasher stopped");
+			return -1;
+		}
+	}
+	do
+		n = recv(w->sock, a, sizeof(*a), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*a)) {
+		child_drop(w);
+		set_error(out, "hash: the hashing process died");
+		return -1;
+	}
+	return 0;
 }
 
 /* Hash and type one file, outside any lock. */
@@ -712,15 +1133,14 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 				     struct mmt_hashes *out, struct mmt_file_id *id,
 				     bool *cacheable, uint64_t *nread)
 {
-	struct mmt_hasher *h = w->h;
+	static __thread struct answer a;
 	struct timespec start;
 	struct result *res;
-	char *magic = NULL, *top = NULL;
-	struct stat st;
-	bool stable;
-	int r;
 
 	*cacheable = false;
+	hashes_reset(out);
+	if (refused(w->h, job->id.dev, out))
+		return NULL;
 	/*
 	 * Timestamps come from the coarse clock, so a write in the same tick as an earlier
 	 * one can leave mtime and ctime unchanged.  A result is cached only when the file's
@@ -730,39 +1150,22 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	if (clock_gettime(CLOCK_REALTIME_COARSE, &start) < 0)
 		start.tv_sec = start.tv_nsec = 0;
 
-	r = hash_with(&w->d, job->fd, h->size_limit, out, &st, &stable, nread);
-	if (r < 0 || !S_ISREG(st.st_mode))
+	if (ask_child(w, job, &a, out) < 0)
+		return NULL;
+	*out = a.h;
+	*nread = a.nread;
+	if (!a.have_st)
 		return NULL;
 
-	/* Not an ELF file, or one without the note: no build-id, and no error. */
-	if (mmt_elf_build_id(job->fd, out->build_id, sizeof(out->build_id)) < 0)
-		out->build_id[0] = '\0';
-	magic = mmt_magic_fd(w->magic, job->fd);
-	if (!magic && !out->error[0]) {
-		const char *why = mmt_magic_error(w->magic);
-
-		set_error(out, "magic: %s", why ? why : strerror(errno));
-	}
-	/* Without the full text there is no top level either. */
-	top = magic ? mmt_magic_fd_top(w->magic, job->fd) : NULL;
-	if (magic && !top && !out->error[0]) {
-		const char *why = mmt_magic_error(w->magic);
-
-		set_error(out, "magic: %s", why ? why : strerror(errno));
-	}
-
-	res = result_new(out, magic, top);
+	res = result_new(out, a.have_magic ? a.magic : NULL, a.have_top ? a.top : NULL);
 	if (!res) {
 		set_error(out, "out of memory");
-		goto out_free;
+		return NULL;
 	}
 	/* The worker's own fstat: the file may have changed since submit. */
-	mmt_file_id_from_stat(id, &st);
-	*cacheable = stable && magic && top && timespec_before(&st.st_ctim, &start);
-
-out_free:
-	free(top);
-	free(magic);
+	mmt_file_id_from_stat(id, &a.st);
+	*cacheable = a.stable && a.have_magic && a.have_top &&
+		     timespec_before(&a.st.st_ctim, &start);
 	return res;
 }
 
@@ -825,6 +1228,8 @@ static void stop_workers(struct mmt_hasher *h)
 	h->stopping = true;
 	pthread_cond_broadcast(&h->work_cond);
 	pthread_mutex_unlock(&h->lock);
+	/* Wakes a worker waiting for its process. */
+	post(h->stop_fd);
 
 	for (i = 0; i < h->nworkers; i++) {
 		if (h->workers[i].started) {
@@ -840,6 +1245,7 @@ static void free_workers(struct mmt_hasher *h)
 	unsigned int i;
 
 	for (i = 0; i < h->nworkers; i++) {
+		child_drop(&h->workers[i]);
 		digests_free(&h->workers[i].d);
 		mmt_magic_close(h->workers[i].magic);
 	}
@@ -868,6 +1274,22 @@ static int start_workers(struct mmt_hasher *h)
 	return -r;
 }
 
+/* On CLOCK_MONOTONIC, the clock of mmt_hash_job_wait_until()'s deadline. */
+static int done_cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t attr;
+	int r;
+
+	r = pthread_condattr_init(&attr);
+	if (r)
+		return -r;
+	r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (!r)
+		r = pthread_cond_init(c, &attr);
+	(void)pthread_condattr_destroy(&attr);
+	return -r;
+}
+
 struct mmt_hasher *mmt_hasher_new(size_t cache_entries, size_t max_queued, off_t size_limit)
 {
 	return mmt_hasher_new_workers(cache_entries, max_queued, size_limit, 1);
@@ -890,6 +1312,7 @@ struct mmt_hasher *mmt_hasher_new_workers(size_t cache_entries, size_t max_queue
 	h->max_queued = max_queued;
 	h->size_limit = size_limit;
 	h->nworkers = workers;
+	h->deadline_ns = (uint64_t)MMT_HASH_DEADLINE_S * 1000000000ULL;
 
 	r = -pthread_mutex_init(&h->lock, NULL);
 	if (r)
@@ -897,7 +1320,7 @@ struct mmt_hasher *mmt_hasher_new_workers(size_t cache_entries, size_t max_queue
 	r = -pthread_cond_init(&h->work_cond, NULL);
 	if (r)
 		goto out_lock;
-	r = -pthread_cond_init(&h->done_cond, NULL);
+	r = done_cond_init(&h->done_cond);
 	if (r)
 		goto out_work_cond;
 	r = cache_init(&h->cache, cache_entries);
@@ -908,14 +1331,21 @@ struct mmt_hasher *mmt_hasher_new_workers(size_t cache_entries, size_t max_queue
 		r = -errno;
 		goto out_cache;
 	}
+	h->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->stop_fd < 0) {
+		r = -errno;
+		goto out_notify;
+	}
 
 	h->workers = calloc(workers, sizeof(*h->workers));
 	if (!h->workers) {
 		r = -ENOMEM;
-		goto out_notify;
+		goto out_stop_fd;
 	}
 	for (i = 0; i < workers; i++) {
 		h->workers[i].h = h;
+		h->workers[i].pidfd = -1;
+		h->workers[i].sock = -1;
 		r = digests_init(&h->workers[i].d);
 		if (r)
 			goto out_workers;
@@ -936,6 +1366,8 @@ out_stop:
 	stop_workers(h);
 out_workers:
 	free_workers(h);
+out_stop_fd:
+	(void)close(h->stop_fd);
 out_notify:
 	(void)close(h->notify_fd);
 out_cache:
@@ -976,6 +1408,7 @@ void mmt_hasher_free(struct mmt_hasher *h)
 	pthread_mutex_unlock(&h->lock);
 
 	free_workers(h);
+	(void)close(h->stop_fd);
 	(void)close(h->notify_fd);
 	cache_destroy(&h->cache);
 	(void)pthread_cond_destroy(&h->done_cond);
@@ -1000,7 +1433,15 @@ void mmt_hasher_stats(const struct mmt_hasher *h, struct mmt_hash_stats *stats)
 	stats->skipped = mh->skipped;
 	stats->hashed_files = mh->hashed_files;
 	stats->hashed_bytes = mh->hashed_bytes;
+	stats->abandoned = mh->abandoned;
 	pthread_mutex_unlock(&mh->lock);
+}
+
+void mmt_hasher_set_deadline(struct mmt_hasher *h, unsigned int seconds)
+{
+	pthread_mutex_lock(&h->lock);
+	h->deadline_ns = (uint64_t)(seconds ? seconds : 1) * 1000000000ULL;
+	pthread_mutex_unlock(&h->lock);
 }
 
 int mmt_hasher_notify_fd(const struct mmt_hasher *h)

@@ -534,6 +534,9 @@ int main(int argc, char **argv)
 	t.emit = t.sink ? mmt_emit_open_sink(t.sink, &opt.emit) : mmt_emit_open(t.out_fd, &opt.emit);
 	r = open_side(&t);
 	t.assemble = t.emit && !r ? mmt_assemble_open(t.emit, t.side) : NULL;
+	/* A second past the hasher's deadline, so the hasher's own error is what shows. */
+	if (t.assemble)
+		mmt_assemble_set_max_wait(t.assemble, opt.filters.hash_timeout + 1);
 	t.target = mmt_target_new(&opt);
 	if (!t.assemble || !t.target) {
 		r = mmt_perror(-ENOMEM, "setup");

@@ -14,10 +14,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "fsinfo.h"
 #include "mapfile.h"
 #include "procfs.h"
 
@@ -280,30 +280,6 @@ static const char *file_type(mode_t mode)
 }
 
 /*
- * The device of the kernel's internal shmem mount, which holds memfds and
- * the shared anonymous memory of MAP_SHARED|MAP_ANONYMOUS or of a shared
- * mapping of /dev/zero: a memfd of our own says it. 0 if none can be made.
- */
-static dev_t shm_dev(void)
-{
-	static dev_t dev;
-	static bool known;
-	struct stat st;
-	int fd;
-
-	if (known)
-		return dev;
-	known = true;
-	fd = memfd_create("mmaptrace-shm", MFD_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) == 0)
-		dev = st.st_dev;
-	close(fd);
-	return dev;
-}
-
-/*
  * Shared anonymous memory: "dev/zero" is the kernel's name for all of it
  * (shmem_zero_setup()), and no one else can make a file of that name on
  * that mount (a memfd's name starts "memfd:"). It holds no file content,
@@ -312,66 +288,41 @@ static dev_t shm_dev(void)
  */
 static bool shared_anon(const struct stat *st, const char *path)
 {
-	return path && st->st_nlink == 0 && shm_dev() && st->st_dev == shm_dev() &&
+	return path && st->st_nlink == 0 && mmt_fsinfo_shm_dev() &&
+	       st->st_dev == mmt_fsinfo_shm_dev() &&
 	       !strcmp(path, "/dev/zero (deleted)");
 }
 
 /*
- * Opens the object @v maps in @pid for hashing: only a regular file (opening
- * a device can have effects: a tape rewinds), and only if what was opened is
- * still the object @st describes.
+ * Hands the object over for hashing (@fd, an O_PATH descriptor: the worker
+ * opens it for reading, where a filesystem that does not answer holds only
+ * the worker): only a regular file (opening a device can have effects: a tape
+ * rewinds). @fd is taken in every case.
  */
-static void open_mapped(pid_t pid, const struct vma *v, const struct stat *st,
-			struct mmt_map_info *mi)
+static void open_mapped(int fd, const struct stat *st, struct mmt_map_info *mi)
 {
-	struct stat fst;
-	int fd;
-
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(mi->open_error, sizeof(mi->open_error), "not a regular file (%s): not hashed",
 			 file_type(st->st_mode));
+		close(fd);
 		return;
 	}
 	if (shared_anon(st, mi->path)) {
 		snprintf(mi->open_error, sizeof(mi->open_error),
 			 "shared anonymous memory: not hashed");
-		return;
-	}
-	/* O_NOATIME: reading for a hash is not an access the owner made. */
-	fd = mmt_procfs_map_file_open(pid, v->m.start, v->m.end, O_RDONLY | O_NOATIME);
-	if (fd == -EPERM)
-		fd = mmt_procfs_map_file_open(pid, v->m.start, v->m.end, O_RDONLY);
-	/* The lease holder can renew it forever: waiting would only stall the reader. */
-	if (fd == -EWOULDBLOCK) {
-		snprintf(mi->open_error, sizeof(mi->open_error),
-			 "a lease is held on the mapped file: not opened, not hashed");
-		return;
-	}
-	if (fd < 0) {
-		snprintf(mi->open_error, sizeof(mi->open_error), "cannot open the mapped file: %s",
-			 strerror(-fd));
-		return;
-	}
-	if (fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
 		close(fd);
-		snprintf(mi->open_error, sizeof(mi->open_error),
-			 "the mapping changed while it was opened");
 		return;
 	}
 	mi->fd = fd;
 }
 
-/* The link count and the filesystem of the object (see mmt_procfs_map_file_statfs()). */
-static void fs_info(pid_t pid, const struct vma *v, const struct stat *st,
+/* The link count and the filesystem of the object (see mmt_fsinfo_get()). */
+static void fs_info(pid_t pid, int fd, uint64_t mnt_id, const struct stat *st,
 		    struct mmt_map_info *mi)
 {
-	struct statfs sfs;
-
-	if (mmt_procfs_map_file_statfs(pid, v->m.start, v->m.end, &sfs) < 0)
+	if (mmt_fsinfo_get(pid, fd, mnt_id, st->st_dev, &mi->fs_type, &mi->fs_flags) < 0)
 		return;
 	mi->nlink = st->st_nlink;
-	mi->fs_type = (uint64_t)sfs.f_type;
-	mi->fs_flags = (uint64_t)sfs.f_flags;
 	mi->have_fs = true;
 }
 
@@ -380,10 +331,11 @@ static int follow_map_file(pid_t pid, const struct vma *v, const struct mmt_map_
 			   struct mmt_map_info *mi)
 {
 	char link[MMT_PROCFS_MAP_FILE_NAME_MAX];
+	uint64_t mnt_id;
 	struct stat st;
-	int r;
+	int r, fd;
 
-	r = mmt_procfs_map_file(pid, v->m.start, v->m.end, &mi->path, &st);
+	r = mmt_procfs_map_file(pid, v->m.start, v->m.end, &mi->path, &st, &fd, &mnt_id);
 	if (r < 0) {
 		mmt_procfs_map_file_name(pid, v->m.start, v->m.end, link, sizeof(link));
 		snprintf(mi->error, sizeof(mi->error), "cannot follow %s: %s", link,
@@ -392,9 +344,11 @@ static int follow_map_file(pid_t pid, const struct vma *v, const struct mmt_map_
 	}
 	set_id(mi, &st);
 	if (q->fs)
-		fs_info(pid, v, &st, mi);
+		fs_info(pid, fd, mnt_id, &st, mi);
 	if (q->open)
-		open_mapped(pid, v, &st, mi);
+		open_mapped(fd, &st, mi);
+	else
+		close(fd);
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "alert.h"
 #include "error.h"
+#include "hashcache.h"
 #include "logsink.h"
 #include "options.h"
 
@@ -26,6 +27,7 @@ enum {
 	OPT_BUFFER_SIZE,
 	OPT_PRINT_PROBES,
 	OPT_HASH_LIMIT,
+	OPT_HASH_TIMEOUT,
 	OPT_COMM,
 	OPT_UID,
 	OPT_EXCLUDE_PATH,
@@ -66,6 +68,8 @@ static void usage(FILE *f)
 "                           by the CPUs, at least the kernel's default)\n"
 "      --hash-limit=SIZE    do not hash mapped files larger than SIZE bytes (K, M, G\n"
 "                           suffixes; default 256M); mmap_exec says so in its error\n"
+"      --hash-timeout=SEC   give up a file whose filesystem has not answered within\n"
+"                           SEC seconds (default 5); mmap_exec says so in its error\n"
 "      --print-probes       print the do_mmap kprobe definitions for this kernel and\n"
 "                           exit (reads BTF only; changes nothing in tracefs)\n"
 "\n"
@@ -299,6 +303,7 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 		{ "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 		{ "print-probes", no_argument, NULL, OPT_PRINT_PROBES },
 		{ "hash-limit", required_argument, NULL, OPT_HASH_LIMIT },
+		{ "hash-timeout", required_argument, NULL, OPT_HASH_TIMEOUT },
 		{ "comm", required_argument, NULL, OPT_COMM },
 		{ "uid", required_argument, NULL, OPT_UID },
 		{ "exclude-path", required_argument, NULL, OPT_EXCLUDE_PATH },
@@ -318,6 +323,7 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 
 	o->filters.events = MMT_EV_DO_MMAP;
 	o->filters.hash_limit = DEFAULT_HASH_LIMIT;
+	o->filters.hash_timeout = MMT_HASH_DEADLINE_S;
 	o->sweep_ns = sweep_interval() * 1000000000ULL;
 	/* "+": stop at the first non-option, so CMD's own options stay CMD's. */
 	while ((c = getopt_long(argc, argv, "+hVqp:afe:o:Atys:", longopts, NULL)) != -1) {
@@ -453,6 +459,13 @@ int mmt_options_parse(int argc, char **argv, struct mmt_options *o)
 				mmt_error("invalid --hash-limit '%s' (bytes, with K, M or G)", optarg);
 				return -1;
 			}
+			break;
+		case OPT_HASH_TIMEOUT:
+			if (parse_uint(optarg, 3600, &v) < 0 || v == 0) {
+				mmt_error("invalid --hash-timeout '%s' (seconds, 1 to 3600)", optarg);
+				return -1;
+			}
+			o->filters.hash_timeout = (unsigned int)v;
 			break;
 		case OPT_PRINT_PROBES:
 			/* Like --help: for operators to audit, no root or CMD needed. */

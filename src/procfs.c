@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +49,7 @@ static const char *const kind_names[MMT_PROCFS_NKINDS] = {
 	[MMT_PROCFS_TASK] = "task",
 	[MMT_PROCFS_MAPS] = "maps",
 	[MMT_PROCFS_MAP_FILES] = "map_files",
+	[MMT_PROCFS_MOUNTINFO] = "mountinfo",
 	[MMT_PROCFS_SELF] = "self",
 };
 
@@ -286,8 +289,9 @@ int mmt_procfs_exe(pid_t pid, char **path, bool *deleted)
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	if (deleted) {
 		count(MMT_PROCFS_EXE);
-		if (stat(link, &st) < 0)
-			return -errno;
+		r = mmt_file_stat_cached(AT_FDCWD, link, &st, NULL);
+		if (r < 0)
+			return r;
 		*deleted = st.st_nlink == 0;
 	}
 	if (path) {
@@ -333,8 +337,11 @@ int mmt_procfs_fd_flags(pid_t pid, int64_t fd, const struct mmt_file_id *want,
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%" PRId64, (int)pid, fd);
 	count(MMT_PROCFS_FD);
-	if (stat(path, &st) < 0)
-		return -errno;
+	/* What the kernel holds: the fd's file may be on a filesystem that does not answer. */
+	r = mmt_file_stat_cached(AT_FDCWD, path, &st, NULL);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
 	if (st.st_dev != want->dev || st.st_ino != want->ino)
 		return -ESTALE;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%" PRId64, (int)pid, fd);
@@ -453,45 +460,115 @@ void mmt_procfs_map_file_name(pid_t pid, uint64_t start, uint64_t end, char *buf
 }
 
 int mmt_procfs_map_file(pid_t pid, uint64_t start, uint64_t end, char **path,
-			struct stat *st)
+			struct stat *st, int *fd, uint64_t *mnt_id)
 {
 	char link[MMT_PROCFS_MAP_FILE_NAME_MAX];
 	int r;
 
 	*path = NULL;
+	*fd = -1;
 	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
 	count(MMT_PROCFS_MAP_FILES);
 	r = read_link(link, path);
 	if (r < 0)
 		return r;
+	/*
+	 * O_PATH: the open neither calls the filesystem's open nor breaks a
+	 * lease, and the magic link jumps to the mapped file's dentry without
+	 * a lookup; its stat comes from what the kernel holds.
+	 */
 	count(MMT_PROCFS_MAP_FILES);
-	if (stat(link, st) < 0) {
+	*fd = open(link, O_PATH | O_CLOEXEC);
+	if (*fd < 0) {
 		r = -errno;
+	} else {
+		r = mmt_file_stat_cached(*fd, NULL, st, mnt_id);
+		if (r < 0) {
+			close(*fd);
+			*fd = -1;
+		}
+	}
+	if (r < 0) {
 		free(*path);
 		*path = NULL;
 	}
 	return r;
 }
 
-int mmt_procfs_map_file_statfs(pid_t pid, uint64_t start, uint64_t end, struct statfs *sfs)
+/* The ST_* flags of a mount's own options ("rw,nosuid,nodev,noexec,relatime"). */
+static uint64_t mount_flags(char *opts)
 {
-	char link[MMT_PROCFS_MAP_FILE_NAME_MAX];
+	static const struct {
+		const char *name;
+		uint64_t flag;
+	} known[] = {
+		{ "ro", ST_RDONLY }, { "nosuid", ST_NOSUID }, { "nodev", ST_NODEV },
+		{ "noexec", ST_NOEXEC },
+	};
+	uint64_t flags = 0;
+	char *save, *o;
+	size_t i;
 
-	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
-	count(MMT_PROCFS_MAP_FILES);
-	return statfs(link, sfs) < 0 ? -errno : 0;
+	for (o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(o, known[i].name))
+				flags |= known[i].flag;
+	return flags;
 }
 
-int mmt_procfs_map_file_open(pid_t pid, uint64_t start, uint64_t end, int flags)
+/*
+ * "36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw": the
+ * optional fields end at " - ". Return: 0, or -EPROTO for a line not so made.
+ */
+static int parse_mount(char *line, struct mmt_procfs_mount *m)
 {
-	char link[MMT_PROCFS_MAP_FILE_NAME_MAX];
-	int fd;
+	unsigned int major, minor;
+	unsigned long long id;
+	char opts[256], *sep;
 
-	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
-	count(MMT_PROCFS_MAP_FILES);
-	/* O_NONBLOCK: see open_proc(); the mapped file may be leased. */
-	fd = open(link, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	return fd < 0 ? -errno : fd;
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%llu %*u %u:%u %*s %*s %255s", &id, &major, &minor, opts) != 4)
+		return -EPROTO;
+	sep = strstr(line, " - ");
+	if (!sep || sscanf(sep + 3, "%31s", m->fstype) != 1)
+		return -EPROTO;
+	m->id = id;
+	m->dev = makedev(major, minor);
+	m->flags = mount_flags(opts);
+	return 0;
+}
+
+int mmt_procfs_mounts(pid_t pid, int (*cb)(const struct mmt_procfs_mount *m, void *ctx),
+		      void *ctx)
+{
+	struct mmt_procfs_mount m;
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int r = 0;
+	FILE *f;
+
+	if (pid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+		count(MMT_PROCFS_MOUNTINFO);
+	} else {
+		snprintf(path, sizeof(path), "/proc/self/mountinfo");
+		count(MMT_PROCFS_SELF);
+	}
+	f = fopen_proc(path);
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		if (parse_mount(line, &m) < 0)
+			continue;
+		r = cb(&m, ctx);
+		if (r < 0)
+			break;
+	}
+	if (!r && ferror(f))
+		r = -EIO;
+	free(line);
+	fclose(f);
+	return r;
 }
 
 int mmt_procfs_boot_id(uint64_t *hi, uint64_t *lo)

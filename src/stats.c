@@ -282,5 +282,11 @@ void mmt_stats_summary(struct mmt_stats_run *t)
 			(unsigned long long)s.hash_hits, (unsigned long long)s.hash_misses,
 			(unsigned long long)s.hashed_files, (unsigned long long)s.hashed_bytes,
 			(unsigned long long)s.hash_skipped);
+	/* Only when a filesystem did not answer: the lines above stay as they were. */
+	if (es.hashing && (es.hash.abandoned || mmt_assemble_late(t->src.assemble)))
+		fprintf(stderr, "mmaptrace: hash deadline: %llu files did not answer (their "
+			"worker processes left behind), %llu records written without hashes "
+			"not done in time\n", (unsigned long long)es.hash.abandoned,
+			(unsigned long long)mmt_assemble_late(t->src.assemble));
 }
 

@@ -54,6 +54,10 @@
  *                    PROT_READ|PROT_EXEC: the fileless loader's way ("mprotect=memfd")
  *   pkey             an anonymous page PROT_READ|PROT_WRITE made PROT_READ|PROT_EXEC by
  *                    pkey_mprotect() with the default key (-1): "mprotect=pkey"
+ *   hang-exec FILE PID [reads]  open FILE, send PID SIGUSR1 (tests/fusehang.c: its
+ *                    filesystem stops answering; with "reads", SIGUSR2: only reads), wait
+ *                    100 ms, then map it as exec does ("map=exec"); at a line on stdin,
+ *                    map it again ("map=again")
  *   noexec FILE DIR  map FILE (on the mount at DIR) PROT_READ at page 0, remount DIR
  *                    noexec, try to map FILE PROT_EXEC ("map=try errno=E": the kernel
  *                    refuses), then mprotect the first mapping PROT_READ|PROT_EXEC, which
@@ -223,6 +227,33 @@ static void map_exec(const char *path)
 	int fd = open_or_die(path);
 
 	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
+}
+
+/* Whether a whole line came on stdin (not EOF). */
+static bool getline_stdin(void)
+{
+	char c = 0;
+
+	while (c != '\n')
+		if (read(0, &c, 1) != 1)
+			return false;
+	return true;
+}
+
+/* Opened while the filesystem answers, mapped once it does not: mmap() asks it nothing. */
+static void map_exec_hang(const char *path, pid_t server, int sig)
+{
+	int fd = open_or_die(path);
+
+	if (kill(server, sig) < 0) {
+		fprintf(stderr, "mapper: kill %d: %s\n", (int)server, strerror(errno));
+		exit(2);
+	}
+	usleep(100000);
+	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
+	if (!getline_stdin())
+		return;
+	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "again");
 }
 
 /* A write lease on @fd, kept: SIGIO (the break notice) is ignored. Return: 1 if taken. */
@@ -496,6 +527,9 @@ int main(int argc, char **argv)
 		return 2;
 	if (!strcmp(argv[i], "exec") && i + 1 < argc) {
 		map_exec(argv[i + 1]);
+	} else if (!strcmp(argv[i], "hang-exec") && i + 2 < argc) {
+		map_exec_hang(argv[i + 1], (pid_t)atoi(argv[i + 2]),
+			      i + 3 < argc && !strcmp(argv[i + 3], "reads") ? SIGUSR2 : SIGUSR1);
 	} else if (!strcmp(argv[i], "anon")) {
 		map_or_die(NULL, 3 * (size_t)page, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "anon");

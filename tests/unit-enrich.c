@@ -77,6 +77,7 @@ static void stage_open(struct stage *s, unsigned int events)
 	memset(&s->eo, 0, sizeof(s->eo));
 	s->f.events = events;
 	s->f.hash_limit = (off_t)1 << 30;
+	s->f.hash_timeout = MMT_HASH_DEADLINE_S;
 	if (out_fd >= 0)
 		close(out_fd);
 	out_fd = memfd_create("unit-enrich-out", MFD_CLOEXEC);
