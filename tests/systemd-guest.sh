@@ -176,6 +176,29 @@ grep -q '^mmaptrace: [0-9]* events, [0-9]* mappings, [0-9]* records written' "$W
 	ok "the journal has the run's summary" || fail "no summary in the journal"
 check "journal: mmaptrace's errors and warnings" "" \
 	"$(grep '^mmaptrace:' "$WORK/journal" | grep -Ei 'cannot|error|fail|warn' | xargs)"
+
+# -o journal: into this systemd's own journald (issue 16): every record is an
+# entry whose MESSAGE is the record, typed and with its fields.
+j=$WORK/journal-lib.bin
+head -c 12288 /dev/urandom > "$j" || framework_fail "cannot write $j"
+"$MMAPTRACE" -o journal: -e mmap_exec -- "$MAPPER" -n exec "$j" > /dev/null 2> "$WORK/jerr" &
+jpid=$!
+wait "$jpid"
+check "journal: status" 0 "$?"
+written=$(sed -n 's/.* \([0-9]*\) records written.*/\1/p' "$WORK/jerr")
+journalctl --sync 2> /dev/null
+journalctl -o json --no-pager SYSLOG_IDENTIFIER=mmaptrace _PID="$jpid" > "$WORK/jj"
+[ "${written:-0}" -ge 1 ] || framework_fail "journal: no record written: $(cat "$WORK/jerr")"
+check "journal: mmap_exec entries = records written" "$written" \
+	"$(jq -c 'select(.MMAPTRACE_EVENT == "mmap_exec")' "$WORK/jj" | wc -l)"
+check "journal: entries whose MESSAGE is not their record" 0 \
+	"$(jq -c 'select(.MMAPTRACE_EVENT == "mmap_exec" and
+		(.MESSAGE | fromjson | .info.event.name) != .MMAPTRACE_EVENT)' "$WORK/jj" | wc -l)"
+check "journal: the mapped file's MMAPTRACE_SHA256" "$(sha256sum < "$j" | cut -d' ' -f1)" \
+	"$(jq -r --arg p "$j" 'select(.MMAPTRACE_PATH == $p) | .MMAPTRACE_SHA256' "$WORK/jj")"
+check "journal: priority info for records without alerts" "" \
+	"$(jq -r 'select(.MMAPTRACE_EVENT == "mmap_exec" and (.MMAPTRACE_ALERTS // "") == "") | .PRIORITY' \
+		"$WORK/jj" | grep -v '^6$' | xargs)"
 journal
 echo "guest script took ${SECONDS}s"
 finish
