@@ -23,4 +23,15 @@
 int mmt_identity_open(const char *path, uint64_t dev, uint64_t ino, bool open, bool fs,
 		      struct mmt_map_info *mi);
 
+/**
+ * mmt_identity_is() - whether @path, in this tool's view, is the inode @dev, @ino
+ *
+ * For the path filters: a path is the mapping task's view, which another mount
+ * namespace, a tmpfs over a directory or a bind mount can make name anything.
+ * Asks no filesystem (the dentry cache only, the cached stat): a path not
+ * there to be seen now is not the file.
+ * Return: true only if the path leads to that very inode now.
+ */
+bool mmt_identity_is(const char *path, uint64_t dev, uint64_t ino);
+
 #endif /* MMT_IDENTITY_H */

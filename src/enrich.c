@@ -125,13 +125,18 @@ static bool task_selected(const struct mmt_filters *o, const struct mmt_thread *
 }
 
 /* --exclude-path: fnmatch without flags, so '*' also matches '/'. */
-static bool path_excluded(const struct mmt_filters *o, const char *path)
+static bool path_excluded(const struct mmt_filters *o, const struct mmt_map_info *mi)
 {
 	size_t i;
 
-	for (i = 0; path && i < o->nexcludes; i++)
-		if (fnmatch(o->excludes[i], path, 0) == 0)
-			return true;
+	for (i = 0; mi->path && i < o->nexcludes; i++)
+		if (fnmatch(o->excludes[i], mi->path, 0) == 0)
+			/*
+			 * The path is the process's view: only the file this
+			 * tool finds there now is excluded (a tmpfs over the
+			 * directory in another mount namespace is not).
+			 */
+			return mi->have_id && mmt_identity_is(mi->path, mi->dev, mi->ino);
 	return false;
 }
 
@@ -273,7 +278,7 @@ static int emit_mapping(struct mmt_enrich *t, struct mmt_mapping *m)
 		mmt_mapfile_resolve(&q, &mi);
 		if (m->have_kmap)
 			apply_kmap(&m->kmap, exec, q.fs, &mi);
-		if (path_excluded(t->f, mi.path)) {
+		if (path_excluded(t->f, &mi)) {
 			t->filtered++;
 			mmt_mapfile_release(&mi);
 			return 0;
@@ -368,7 +373,7 @@ static int emit_mprotect(struct mmt_enrich *t, struct mmt_mapping *m)
 		mmt_mapfile_resolve(&q, &mi);
 		if (m->have_kmap && !mi.anon)
 			apply_kmap(&m->kmap, true, true, &mi);
-		if (path_excluded(t->f, mi.path)) {
+		if (path_excluded(t->f, &mi)) {
 			t->filtered++;
 			goto out;
 		}

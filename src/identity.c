@@ -48,6 +48,23 @@ static int open_cached(const char *path)
 	return open(path, O_PATH | O_CLOEXEC);
 }
 
+bool mmt_identity_is(const char *path, uint64_t dev, uint64_t ino)
+{
+	struct stat st;
+	bool same;
+	int fd;
+
+	if (!path || path[0] != '/')
+		return false;
+	fd = open_cached(path);
+	if (fd < 0)
+		return false;
+	same = mmt_file_stat_cached(fd, NULL, &st, NULL) == 0 && (uint64_t)st.st_dev == dev &&
+	       (uint64_t)st.st_ino == ino;
+	close(fd);
+	return same;
+}
+
 int mmt_identity_open(const char *path, uint64_t dev, uint64_t ino, bool open_it, bool fs,
 		      struct mmt_map_info *mi)
 {
