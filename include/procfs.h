@@ -255,7 +255,9 @@ void mmt_procfs_map_file_name(pid_t pid, uint64_t start, uint64_t end, char *buf
  * @pid: the process
  * @start: the VMA's first address
  * @end: the address after its last
- * @path: set to the link's target, raw bytes; the caller frees it with free()
+ * @path: set to the link's target, raw bytes; the caller frees it with free();
+ *	NULL (and the rest still set) when the name is longer than PATH_MAX, which
+ *	no readlink can return but the link still leads to the file
  * @st: set to the object's stat, as the kernel holds it (mmt_file_stat_cached())
  * @fd: set to an O_PATH descriptor of the object, the caller's to close (a
  *	worker reopens it to read it; it holds no lease and reads nothing)

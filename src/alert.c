@@ -46,15 +46,15 @@ static bool starts_with(const char *s, const char *prefix)
 /* shmem objects with no name: MAP_SHARED|MAP_ANONYMOUS memory and SysV segments. */
 static bool shmem_anon(const struct mmt_map_info *mi)
 {
-	return mi->fs_type == TMPFS_MAGIC && mi->nlink == 0 &&
+	return mi->path && mi->fs_type == TMPFS_MAGIC && mi->nlink == 0 &&
 	       (!strcmp(mi->path, "/dev/zero (deleted)") || starts_with(mi->path, "/SYSV"));
 }
 
 /* memfd_create() files live on the kernel's internal tmpfs (or hugetlbfs), unlinked. */
 static bool memfd(const struct mmt_map_info *mi)
 {
-	return (mi->fs_type == TMPFS_MAGIC || mi->fs_type == HUGETLBFS_MAGIC) && mi->nlink == 0 &&
-	       starts_with(mi->path, "/memfd:");
+	return mi->path && (mi->fs_type == TMPFS_MAGIC || mi->fs_type == HUGETLBFS_MAGIC) &&
+	       mi->nlink == 0 && starts_with(mi->path, "/memfd:");
 }
 
 unsigned int mmt_alert_memory(uint64_t prot, bool anon, const struct mmt_map_info *mi)
@@ -65,11 +65,12 @@ unsigned int mmt_alert_memory(uint64_t prot, bool anon, const struct mmt_map_inf
 		return 0;
 	if (prot & PROT_WRITE)
 		a |= MMT_ALERT_WRITE_EXEC;
-	if (!anon && mi && mi->have_fs && mi->path && shmem_anon(mi))
+	if (!anon && mi && mi->have_fs && shmem_anon(mi))
 		anon = true;
 	if (anon)
 		return a | MMT_ALERT_ANON_EXEC;
-	if (!mi || !mi->have_fs || !mi->path)
+	/* A file known by its identity alone (a path past PATH_MAX) still has its alerts. */
+	if (!mi || !mi->have_fs || (!mi->path && !mi->have_id))
 		return a;
 	if (memfd(mi))
 		return a | MMT_ALERT_MEMFD_EXEC;

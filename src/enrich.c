@@ -93,6 +93,9 @@ static void exec_info(struct mmt_enrich *t, const struct mmt_mapping *m, struct 
 		mi->fd = -1;
 		if (!x->job)
 			x->hash_error = "cannot queue the hash: out of memory";
+		/* Hashed, but data.mapped.path is "?": say why there. */
+		else if (!mi->path && mi->error[0])
+			x->hash_error = mi->error;
 	} else {
 		x->hash_error = mi->open_error[0] ? mi->open_error :
 				mi->error[0] ? mi->error : "mapped file not found";

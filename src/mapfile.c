@@ -7,6 +7,7 @@
  * mapping an event describes, and when a snapshot of maps may answer.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -343,6 +344,11 @@ static int follow_map_file(pid_t pid, const struct vma *v, const struct mmt_map_
 		return r;
 	}
 	set_id(mi, &st);
+	/* Identified, opened and hashed all the same: only the name is missing. */
+	if (!mi->path)
+		snprintf(mi->error, sizeof(mi->error),
+			 "the mapped file's path is longer than PATH_MAX (%d bytes): not named",
+			 PATH_MAX);
 	if (q->fs)
 		fs_info(pid, fd, mnt_id, &st, mi);
 	if (q->open)

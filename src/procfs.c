@@ -470,7 +470,8 @@ int mmt_procfs_map_file(pid_t pid, uint64_t start, uint64_t end, char **path,
 	mmt_procfs_map_file_name(pid, start, end, link, sizeof(link));
 	count(MMT_PROCFS_MAP_FILES);
 	r = read_link(link, path);
-	if (r < 0)
+	/* A name past PATH_MAX cannot be read, but the link still leads to the file. */
+	if (r < 0 && r != -ENAMETOOLONG)
 		return r;
 	/*
 	 * O_PATH: the open neither calls the filesystem's open nor breaks a
