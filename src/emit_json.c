@@ -137,7 +137,13 @@ static int add_string(struct json_object *o, const char *key, const char *s, siz
 {
 	struct json_object *j = existing(o, key, json_type_string);
 
-	if (j)
+	/*
+	 * Not "" into a string json-c keeps in a buffer of its own: json-c 0.16
+	 * (Debian 12's) then forgets the buffer and leaks it at the next longer
+	 * string (json-c issue 780, fixed in 0.17). A new object replaces the
+	 * old one in its place instead.
+	 */
+	if (j && n > 0)
 		return json_object_set_string_len(j, s, (int)n) ? 0 : -ENOMEM;
 	j = json_object_new_string_len(s, (int)n);
 	return j ? add(o, key, j) : -ENOMEM;

@@ -202,11 +202,18 @@ static int put_json(int i, const struct mmt_task *tasks)
 static void json_refill(void)
 {
 	struct mmt_emit_opts jo = { .format = MMT_FORMAT_JSON };
+	/*
+	 * Command lines long, empty, long: json-c 0.16 leaks a string set to ""
+	 * and then to a longer one (LeakSanitizer tells, in the sanitizer build).
+	 */
+	static char longer[] = "/usr/bin/a-command-line-longer-than-json-c-keeps-inline --with-args";
 	struct mmt_task tasks[4] = {
-		{ .pid = 7, .tgid = 7, .comm = "good", .guuid = "g", .mnt_ns = 5 },
-		{ .pid = 8, .tgid = 7, .comm = "bad\xff", .guuid = "g" },
-		{ .pid = 9, .tgid = 9, .comm = "also good", .guuid = "h", .mnt_ns = 6 },
-		{ .pid = 10, .tgid = 10, .comm = "x\xfe\xff", .guuid = "i" },
+		{ .pid = 7, .tgid = 7, .comm = "good", .guuid = "g", .mnt_ns = 5,
+		  .cmdline = longer, .cmdline_len = sizeof(longer) - 1 },
+		{ .pid = 8, .tgid = 7, .comm = "bad\xff", .guuid = "g", .cmdline = (char *)"" },
+		{ .pid = 9, .tgid = 9, .comm = "also good", .guuid = "h", .mnt_ns = 6,
+		  .cmdline = longer, .cmdline_len = sizeof(longer) - 1 },
+		{ .pid = 10, .tgid = 10, .comm = "x\xfe\xff", .guuid = "i", .cmdline = (char *)"" },
 	};
 	struct mmt_emit *saved_e = e;
 	struct mmt_assemble *saved_a = a;
