@@ -186,7 +186,7 @@ static int btf_type_size(const struct btf *btf, uint32_t id)
 	case BTF_KIND_FLOAT:
 		return t->size;
 	case BTF_KIND_PTR:
-		/* x86_64 kernels only; BTF does not record pointer width */
+		/* 64-bit kernels only (x86_64, arm64): BTF does not record pointer width */
 		return 8;
 	default:
 		return 0;
@@ -438,7 +438,8 @@ out_free:
 /*
  * Fallback for kernels whose BTF is missing (CONFIG_DEBUG_INFO_BTF=n). Values measured with
  * tests/btf-dump on Debian's stock amd64 kernels (bullseye's 5.10.0-NN, bookworm's 6.1.0-NN
- * and 6.12.NN+deb12) booted by scripts/qemu-run. A custom config or another distribution's kernel can lay the structs
+ * and 6.12.NN+deb12) booted by scripts/qemu-run, and the same on their arm64 builds
+ * (5.10.0-32, 6.1.0-57, 6.12.118: make check-arm64). A custom config or another distribution's kernel can lay the structs
  * out differently, so these may be wrong there: they are a guess, used only without BTF.
  */
 static const struct {

@@ -36,7 +36,11 @@ static const struct flag_name prot_names[] = {
 
 static const struct flag_name map_names[] = {
 	{ MAP_FIXED, "MAP_FIXED" }, { MAP_ANONYMOUS, "MAP_ANONYMOUS" },
-	{ MAP_32BIT, "MAP_32BIT" }, { MAP_GROWSDOWN, "MAP_GROWSDOWN" },
+#ifdef MAP_32BIT
+	/* x86 only: elsewhere the bit is unused and prints as a number */
+	{ MAP_32BIT, "MAP_32BIT" },
+#endif
+	{ MAP_GROWSDOWN, "MAP_GROWSDOWN" },
 	{ MAP_DENYWRITE, "MAP_DENYWRITE" }, { MAP_EXECUTABLE, "MAP_EXECUTABLE" },
 	{ MAP_LOCKED, "MAP_LOCKED" }, { MAP_NORESERVE, "MAP_NORESERVE" },
 	{ MAP_POPULATE, "MAP_POPULATE" }, { MAP_NONBLOCK, "MAP_NONBLOCK" },

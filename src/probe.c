@@ -71,6 +71,10 @@ static const struct mmt_probe_event tracepoint_events[] = {
 static const struct mmt_probe_event mprotect_tracepoints[] = {
 	{ "syscalls", "sys_enter_mprotect", MMT_ROLE_MPROT_ENTER },
 	{ "syscalls", "sys_exit_mprotect", MMT_ROLE_MPROT_EXIT },
+};
+
+/* pkey_mprotect() is on x86 since 4.9, on arm64 only since 6.12 */
+static const struct mmt_probe_event pkey_tracepoints[] = {
 	{ "syscalls", "sys_enter_pkey_mprotect", MMT_ROLE_MPROT_ENTER },
 	{ "syscalls", "sys_exit_pkey_mprotect", MMT_ROLE_MPROT_EXIT },
 };
@@ -125,6 +129,18 @@ static void add_events(struct mmt_probe *p, const struct mmt_probe_event *e, siz
 
 	for (i = 0; i < n && p->nevents < ARRAY_SIZE(p->ev); i++)
 		p->ev[p->nevents++] = e[i];
+}
+
+/*
+ * The mprotect tracepoints, and pkey_mprotect's where the kernel has the call:
+ * a kernel without it (arm64 before 6.12) has no such events, and nothing to
+ * miss.
+ */
+static void add_mprotect_tracepoints(struct mmt_probe *p)
+{
+	add_events(p, mprotect_tracepoints, ARRAY_SIZE(mprotect_tracepoints));
+	if (events_exist(p->inst, pkey_tracepoints, ARRAY_SIZE(pkey_tracepoints)))
+		add_events(p, pkey_tracepoints, ARRAY_SIZE(pkey_tracepoints));
 }
 
 static bool is_tracefs(const char *path)
@@ -504,7 +520,7 @@ static int kprobe_setup(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	if (opts->mprotect && mmt_kprobe_has_mprotect(p->kprobe))
 		add_events(p, e + 6, 2);
 	else if (opts->mprotect)
-		add_events(p, mprotect_tracepoints, ARRAY_SIZE(mprotect_tracepoints));
+		add_mprotect_tracepoints(p);
 	return 0;
 
 out_free:
@@ -542,7 +558,7 @@ static int pick_backend(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	p->backend = MMT_BACKEND_TRACEPOINT;
 	add_events(p, tracepoint_events, ARRAY_SIZE(tracepoint_events));
 	if (opts->mprotect)
-		add_events(p, mprotect_tracepoints, ARRAY_SIZE(mprotect_tracepoints));
+		add_mprotect_tracepoints(p);
 	p->creds = events_exist(p->inst, cred_tracepoints, ARRAY_SIZE(cred_tracepoints));
 	if (p->creds)
 		add_events(p, cred_tracepoints, ARRAY_SIZE(cred_tracepoints));

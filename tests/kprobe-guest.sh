@@ -13,7 +13,20 @@
 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 [ -e "$TRACEFS/kprobe_events" ] || framework_fail "guest kernel $(uname -r) has no kprobe events"
 kver=$(uname -r)
-echo "guest kernel $kver"
+echo "guest kernel $kver ($(uname -m))"
+# What differs between the architectures the guests run: ld.so's name, the
+# numbers of the system calls perl makes (mount(2), umount2(2)), and the
+# kernel's O_LARGEFILE (0100000 on x86, 0400000 on arm64), which every
+# 64-bit open(2) sets in the struct file's f_flags
+case $(uname -m) in
+x86_64) ldso=/lib64/ld-linux-x86-64.so.2 sys_mount=165 sys_umount2=166 o_largefile=32768 ;;
+aarch64) ldso=/lib/ld-linux-aarch64.so.1 sys_mount=40 sys_umount2=39 o_largefile=131072 ;;
+*) framework_fail "no ld.so name or syscall numbers for $(uname -m)" ;;
+esac
+# pkey_mprotect(2): always on x86_64; on arm64 only from 6.12 (its syscall
+# tracepoints say whether this kernel has it)
+pkey=1
+[ "$(uname -m)" = x86_64 ] || [ -e "$TRACEFS/events/syscalls/sys_enter_pkey_mprotect" ] || pkey=0
 # Private copies: the host tree is shared live, and a rebuild there (a parallel make)
 # would swap the binaries under the running test.
 BTF_DUMP=$builddir/tests/btf-dump
@@ -194,11 +207,11 @@ check "--print-probes created no probe" 0 "$(ours)"
 # A tmpfs whose device minor is >= 256, where the kernel's dev_t (major << 20 | minor)
 # and the user-space encoding differ: mount anonymous-device filesystems until one is.
 # perl: one process for hundreds of mounts (a fork+exec costs ~80 ms under TCG).
-dir=$(WORK=$WORK perl -e 'my ($src, $type) = ("none", "tmpfs");	# syscall() wants writable strings
+dir=$(WORK=$WORK SYS_MOUNT=$sys_mount perl -e 'my ($src, $type) = ("none", "tmpfs");	# syscall() wants writable strings
 for my $i (1..400) {
 	my $d = "$ENV{WORK}/dev$i";
 	mkdir $d or die "mkdir: $!";
-	syscall(165, $src, $d, $type, 0, 0) == 0 or die "mount: $!";	# SYS_mount
+	syscall($ENV{SYS_MOUNT}, $src, $d, $type, 0, 0) == 0 or die "mount: $!";
 	my $dev = (stat $d)[0];
 	if ((($dev & 0xff) | (($dev >> 12) & 0xfff00)) >= 256) { print $d; exit 0 }
 }
@@ -207,9 +220,10 @@ f=$dir/lib.bin
 head -c 16384 /dev/urandom > "$f" || framework_fail "cannot write $f"
 echo "test file $f on device $(stat -c '%Hd:%Ld' "$f")"
 
-# exec_file_checks WHAT: the PROT_EXEC mapping of $f at page offset 1 in $WORK/out.json.
+# exec_file_checks WHAT [BACKEND]: the PROT_EXEC mapping of $f at page offset 1 in
+# $WORK/out.json, recorded by BACKEND (kprobe).
 exec_file_checks() {
-	local line addr rec m range perms off dev ino path start end
+	local line addr rec m range perms off dev ino path start end backend=${2:-kprobe}
 	line=$(grep '^map=exec' "$WORK/res")
 	addr=$(field addr "$line")
 	rec=$(record_at "$addr")
@@ -232,14 +246,16 @@ exec_file_checks() {
 	# more than their 53 bits.
 	check "$1: ctime (ns)" "$(stat -c %.9Z "$f" | tr -d .)" \
 		"$(grep -F "\"addr\":$addr," "$WORK/out.json" | sed -n 's/.*"ctime":\([0-9]*\).*/\1/p')"
-	# O_RDONLY|O_LARGEFILE (0100000), read from the kernel's struct file.
-	check "$1: flags (f_flags)" 32768 "$(jq .flags <<< "$rec")"
-	if [ "${truth[arg_vm_flags]}" = 0 ]; then
+	# O_RDONLY|O_LARGEFILE, read from the kernel's struct file.
+	check "$1: flags (f_flags)" "$o_largefile" "$(jq .flags <<< "$rec")"
+	if [ "$backend" = tracepoint ]; then
+		check "$1: vm_flags (the syscall has none)" null "$(jq .vm_flags <<< "$rec")"
+	elif [ "${truth[arg_vm_flags]}" = 0 ]; then
 		check "$1: vm_flags (not an argument before 6.6)" null "$(jq .vm_flags <<< "$rec")"
 	else
 		check "$1: vm_flags (none added by the mmap syscall)" 0 "$(jq .vm_flags <<< "$rec")"
 	fi
-	check "$1: backend" kprobe "$(jq -r .backend <<< "$rec")"
+	check "$1: backend" "$backend" "$(jq -r .backend <<< "$rec")"
 	check "$1: pid" "$MAPPER_PID" "$(jq .pid <<< "$rec")"
 	check "$1: error" null "$(jq .error <<< "$rec")"
 }
@@ -268,7 +284,7 @@ cat "$WORK/err"
 every_line_parses "$WORK/out.json"
 exec_file_checks btf
 elf_loader_checks mapper "$MAPPER"
-elf_loader_checks ld.so /lib64/ld-linux-x86-64.so.2
+elf_loader_checks ld.so "$ldso"
 # ld.so's own anonymous mappings: no file, so no inode, dev, ctime or flags (never 0).
 check "anonymous mappings with a file field" 0 \
 	"$(jq -c 'select(.event == "do_mmap" and .mmap_flags % 64 >= 32 and ([.pathname,.inode,.dev,.ctime,.flags] != [null,null,null,null,null]))' "$WORK/out.json" | wc -l)"
@@ -293,15 +309,23 @@ check "notice that entry misses are not counted (kernels before 5.14)" $n \
 no_instance_of "$TRACER_PID"
 check "our kprobes after the run" 0 "$(ours)"
 
-# mprotect_checks WHAT: the mprotect_exec records of the loaders run, from the
-# mprotect_fixup kprobe, whose vma gives the protection before the call; checked
-# against the program's own lines and /proc/PID/maps.
+# mprotect_checks WHAT [BACKEND]: the mprotect_exec records of the loaders run,
+# from the mprotect_fixup kprobe, whose vma gives the protection before the call
+# (or from the syscall tracepoints, BACKEND tracepoint); checked against the
+# program's own lines and /proc/PID/maps.
 mprotect_checks() {
-	local line addr recs rec
-	grep -q "kprobe layout: mprotect_fixup(vma=" "$WORK/err" ||
+	local line addr recs rec backend=${2:-kprobe}
+	[ "$backend" != kprobe ] || grep -q "kprobe layout: mprotect_fixup(vma=" "$WORK/err" ||
 		{ cat "$WORK/err"; fail "$1: stderr does not give the mprotect_fixup layout"; }
-	check "$1: mprotect_exec records (jit twice, memfd once, pkey once)" 4 \
-		"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
+	if [ "$pkey" = 1 ]; then
+		check "$1: mprotect_exec records (jit twice, memfd once, pkey once)" 4 \
+			"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
+	else
+		check "$1: no pkey_mprotect in $kver: the mapper says so" 1 \
+			"$(grep -c '^mprotect=pkey errno=ENOSYS$' "$WORK/res")"
+		check "$1: mprotect_exec records (jit twice, memfd once)" 3 \
+			"$(jq -c 'select(.info.event.name == "mprotect_exec")' "$WORK/out.json" | wc -l)"
+	fi
 	line=$(grep -m1 '^mprotect=exec' "$WORK/res")
 	addr=$(field addr "$line")
 	recs=$(jq -c --arg a "$(printf '0x%x' "$addr")" 'select(.data.addr == $a)' "$WORK/out.json")
@@ -311,7 +335,7 @@ mprotect_checks() {
 		"$(jq -c '[.data.prot,.data.prev_prot,.data.len]' <<< "$rec")"
 	check "$1: jit anonymous, alerts" 'true ["anon_exec"]' \
 		"$(jq -c '.data.anonymous, .data.alerts' <<< "$rec" | tr '\n' ' ' | sed 's/ $//')"
-	check "$1: jit backend" kprobe "$(jq -r .data.backend <<< "$rec")"
+	check "$1: jit backend" "$backend" "$(jq -r .data.backend <<< "$rec")"
 	check "$1: jit maps perms" r-xp "$(maps_line "$addr" | awk '{print $2}')"
 	addr=$(field addr "$(grep '^mprotect=memfd' "$WORK/res")")
 	rec=$(jq -c --arg a "$(printf '0x%x' "$addr")" 'select(.data.addr == $a)' "$WORK/out.json")
@@ -320,6 +344,7 @@ mprotect_checks() {
 	check "$1: memfd sha256" "$(sha256sum < "$f" | cut -d' ' -f1)" "$(jq -r .data.mapped.sha256 <<< "$rec")"
 	check "$1: memfd prev_prot, alerts" '"0x1" ["memfd_exec"]' \
 		"$(jq -c '.data.prev_prot, .data.alerts' <<< "$rec" | tr '\n' ' ' | sed 's/ $//')"
+	[ "$pkey" = 1 ] || return 0
 	addr=$(field addr "$(grep '^mprotect=pkey' "$WORK/res")")
 	rec=$(jq -c --arg a "$(printf '0x%x' "$addr")" 'select(.data.addr == $a)' "$WORK/out.json")
 	check "$1: pkey_mprotect prot, prev_prot, len, alerts" '"0x5" "0x3" 4096 ["anon_exec"]' \
@@ -327,6 +352,17 @@ mprotect_checks() {
 	check "$1: pkey maps perms" r-xp "$(maps_line "$addr" | awk '{print $2}')"
 }
 mprotect_checks btf
+
+# The syscall tracepoint backend in the same kernel, against the same truth
+# (on arm64 6.1 there is no pkey_mprotect and so no tracepoint of it).
+trace_mapper --backend tracepoint -e do_mmap,mprotect_exec --mixed -- loaders "$f"
+check "tracepoint: tracer exit status" 0 "$TRACER_STATUS"
+grep -q 'backend: tracepoint' "$WORK/err" && ok "tracepoint: backend named on stderr" ||
+	{ cat "$WORK/err"; fail "tracepoint: stderr does not name the tracepoint backend"; }
+every_line_parses "$WORK/out.json"
+exec_file_checks tracepoint tracepoint
+mprotect_checks tracepoint tracepoint
+check "tracepoint: our kprobes after the run" 0 "$(ours)"
 
 # One kretprobe instance (the test knob) and a storm of mappings by 4 processes
 # of 2 threads: returns are missed, the summary says how many, lost records sum
@@ -502,13 +538,14 @@ while IFS=$'\t' read -r path sum; do
 	[ "$sum" = "$(sha256sum "$path" | cut -d' ' -f1)" ] || bad=$((bad + 1))
 done < <(jq -r '[.data.mapped.path, .data.mapped.sha256] | @tsv' "$WORK/kf.json")
 check "perf: sha256 that is not sha256sum's" 0 "$bad"
-k=$(jq -r '.data.mapped.path' "$WORK/kf.json" | grep -cE '/(dash|ls|id|cat|ld-linux-x86-64\.so\.2)$')
+k=$(jq -r '.data.mapped.path' "$WORK/kf.json" | grep -cE "/(dash|ls|id|cat|${ldso##*/})\$")
 [ "$k" -ge 8 ] && ok "perf: $k records of the executables and ld.so (4 processes)" ||
 	fail "perf: only $k records of the executables and ld.so"
 check "instances left" "" "$(ls "$TRACEFS/instances")"
 grep -qxF "$other" "$TRACEFS/kprobe_events" && ok "another tool's kprobe untouched" ||
 	fail "another tool's kprobe was removed"
 echo "-:othertool/do_mmap_other" >> "$TRACEFS/kprobe_events" || fail "cannot remove $other"
-WORK=$WORK perl -e 'for my $d (glob "$ENV{WORK}/dev*") { syscall(166, $d, 0) }'	# SYS_umount2
+WORK=$WORK SYS_UMOUNT2=$sys_umount2 perl -e \
+	'for my $d (glob "$ENV{WORK}/dev*") { syscall($ENV{SYS_UMOUNT2}, $d, 0) }'
 echo "guest script took ${SECONDS}s"
 finish
