@@ -28,7 +28,11 @@ struct mmt_assemble;
  */
 #define MMT_ASSEMBLE_MAX_WAIT_S		(MMT_HASH_DEADLINE_S + 1)
 
-/* At the end of a run, the longest all the last records wait for their hashes together. */
+/*
+ * At the end of a run that a signal ended, the longest all the last records
+ * wait for their hashes together: who stops a run wants it to stop. A run
+ * that ended by itself (CMD exited) waits as long as a record may wait.
+ */
 #define MMT_ASSEMBLE_END_WAIT_MS	500
 
 /**
@@ -76,11 +80,21 @@ int mmt_assemble_stats(struct mmt_assemble *a, const struct mmt_stats *s);
 void mmt_assemble_set_max_wait(struct mmt_assemble *a, unsigned int seconds);
 
 /**
+ * mmt_assemble_set_end() - how the end of the run waits for the last hashes
+ * @ms: the longest wait, from the first mmt_assemble_pump() with @all, over
+ *	all the records; MMT_ASSEMBLE_END_WAIT_MS until set
+ * @cut: asked about every 100 ms while waiting; true: stop waiting now
+ *	(a second signal). NULL: never
+ * @arg: for @cut
+ */
+void mmt_assemble_set_end(struct mmt_assemble *a, unsigned int ms, bool (*cut)(void *arg),
+			  void *arg);
+
+/**
  * mmt_assemble_pump() - write the waiting lines whose hashes are done
- * @all: wait for every job (at the end of a run), but for at most
- *	MMT_ASSEMBLE_END_WAIT_MS from the first such call, over all of them;
- *	the records whose hashes are not done by then are written without
- *	them ("hash: not done when the run ended")
+ * @all: wait for every job (at the end of a run), but no longer than
+ *	mmt_assemble_set_end() allows; the records whose hashes are not done
+ *	by then are written without them ("hash: not done when the run ended")
  *
  * Without @all, the oldest records that waited longer than the maximum
  * wait are written without their hashes, their error saying so.

@@ -31,8 +31,14 @@ struct mmt_assemble {
 	uint64_t skipped;
 	uint64_t late;			/* written without hashes: not done in time */
 	uint64_t max_wait_ns;		/* the longest a record waits for its hashes */
+	uint64_t end_wait_ns;		/* the longest wait at the end, over all */
 	uint64_t end_by;		/* at the end: when waiting stops; 0 before */
+	bool (*cut)(void *arg);		/* at the end: true to stop waiting now */
+	void *cut_arg;
 };
+
+/* How often the end's wait asks whether to stop waiting. */
+#define CUT_POLL_NS	100000000ULL
 
 struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *side)
 {
@@ -42,8 +48,36 @@ struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *si
 		a->out = out;
 		a->side = side;
 		a->max_wait_ns = (uint64_t)MMT_ASSEMBLE_MAX_WAIT_S * 1000000000ULL;
+		a->end_wait_ns = (uint64_t)MMT_ASSEMBLE_END_WAIT_MS * 1000000ULL;
 	}
 	return a;
+}
+
+void mmt_assemble_set_end(struct mmt_assemble *a, unsigned int ms, bool (*cut)(void *arg),
+			  void *arg)
+{
+	a->end_wait_ns = (uint64_t)ms * 1000000ULL;
+	a->cut = cut;
+	a->cut_arg = arg;
+}
+
+/* At the end: whether @job is done before the end's deadline, or a cut. */
+static bool end_wait(struct mmt_assemble *a, struct mmt_hash_job *job)
+{
+	uint64_t now, until;
+
+	for (;;) {
+		now = mmt_mono_ns();
+		if (now >= a->end_by)
+			return mmt_hash_job_done(job);
+		until = a->cut && a->end_by - now > CUT_POLL_NS ? now + CUT_POLL_NS : a->end_by;
+		if (mmt_hash_job_wait_until(job, until))
+			return true;
+		if (a->cut && a->cut(a->cut_arg)) {
+			a->end_by = now;
+			return mmt_hash_job_done(job);
+		}
+	}
 }
 
 void mmt_assemble_set_max_wait(struct mmt_assemble *a, unsigned int seconds)
@@ -125,13 +159,13 @@ int mmt_assemble_pump(struct mmt_assemble *a, bool all)
 
 	/* One budget for the whole end: a hung filesystem must not hold the exit. */
 	if (all && !a->end_by)
-		a->end_by = now + (uint64_t)MMT_ASSEMBLE_END_WAIT_MS * 1000000ULL;
+		a->end_by = now + a->end_wait_ns;
 	while (a->qlen && !r) {
 		struct pending *p = &a->q[a->qhead];
 
 		force = NO_FORCE;
 		if (p->job && !mmt_hash_job_done(p->job)) {
-			if (all && !mmt_hash_job_wait_until(p->job, a->end_by))
+			if (all && !end_wait(a, p->job))
 				force = FORCE_END;
 			else if (!all && now - p->since < a->max_wait_ns)
 				return 0;

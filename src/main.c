@@ -56,6 +56,7 @@ struct tracer {
 	int side_fd;		/* --stats-output, or standard error; -1: none */
 	int out_err;
 	bool tracing;		/* events were enabled */
+	bool signalled;		/* a signal ended the run */
 	int64_t mono_to_utc;	/* add to a trace timestamp to get UTC ns */
 	uint64_t last_sweep;
 	int delivered;		/* events the last drain delivered */
@@ -180,6 +181,26 @@ static int handle_signals(struct tracer *t)
 	return stop;
 }
 
+/* At the end: a (further) stop signal cuts the wait for the last hashes. */
+static bool end_cut(void *arg)
+{
+	return handle_signals(arg) > 0;
+}
+
+/*
+ * A run that ended by itself waits for its last hashes as long as any
+ * record may (each hash has its own deadline); one that a signal stopped,
+ * half a second, and a second signal stops even that; one whose output
+ * went away, not at all.
+ */
+static void set_end_wait(struct tracer *t)
+{
+	unsigned int ms = t->out_err ? 0 : t->signalled ? MMT_ASSEMBLE_END_WAIT_MS :
+			  (t->opt->filters.hash_timeout + 1) * 1000U;
+
+	mmt_assemble_set_end(t->assemble, ms, end_cut, t);
+}
+
 static bool is_pipe(int fd)
 {
 	struct stat st;
@@ -232,8 +253,10 @@ static int main_loop(struct tracer *t)
 		r = poll(fds, (nfds_t)(n + ntarget + ncpu + nperf), flowing ? COALESCE_MS : 100);
 		if (r < 0 && errno != EINTR)
 			return mmt_perror(-errno, "poll");
-		if (fds[0].revents && handle_signals(t))
+		if (fds[0].revents && handle_signals(t)) {
+			t->signalled = true;
 			return 0;
+		}
 		if (fds[1].revents)
 			mmt_enrich_wake_clear(t->enrich);
 		if (fds[2].revents & POLLERR) {
@@ -469,6 +492,7 @@ static int trace(struct tracer *t, const sigset_t *oldmask)
 		(void)mmt_perf_disable(t->perf);
 	if (r >= 0 || r == -EPIPE) {
 		(void)mmt_ring_settle(t->ring, 100);
+		set_end_wait(t);
 		drain(t, true);
 	}
 	/* The last records, to a collector that is slow but reads: a bounded wait. */
