@@ -161,6 +161,7 @@ top_state() {
 
 # wait_ready ERRFILE: until the run whose stderr is ERRFILE has enabled all its
 # events (it says which backend it uses then; 5 s at most).
+# A file that an earlier run wrote says it at once: remove it before the run.
 wait_ready() {
 	local i
 	for i in $(seq 1 100); do
