@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hashcache.h"
+#include "digest.h"
 
 static double cpu_seconds(void)
 {

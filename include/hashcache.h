@@ -11,64 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "elfnote.h"
-
-/* Results */
-
-/* Pass as a size limit to hash files of any size. */
-#define MMT_HASH_NO_LIMIT	((off_t)-1)
-
-/* Room for error texts, including the NUL; longer texts are cut. */
-#define MMT_HASH_ERROR_MAX	128
-
-/* Longest libmagic description kept, including the NUL; longer ones are cut. */
-#define MMT_HASH_MAGIC_MAX	1024
-
-/**
- * struct mmt_hashes - digests and type of one file, as one record reports them.
- * @have_hashes: true when all four digests are of the whole file; the hex fields are
- *	empty strings otherwise.
- * @size: st_size when the file was hashed, or -1 if it could not be fstat()ed.
- * @md5: lower-case hex, NUL terminated.
- * @sha1: lower-case hex, NUL terminated.
- * @sha256: lower-case hex, NUL terminated.
- * @sha512: lower-case hex, NUL terminated.
- * @magic: libmagic description (the text of `file -b`), or NULL when not determined.
- *	Owned by the structure that holds this one; never free it.
- * @magic_top: the top-level description (mmt_magic_fd_top(): `file -b -e elf`), what
- *	Kunai writes; NULL when not determined. Owned as @magic.
- * @error: why hashes or magic are missing, e.g. "not a regular file (fifo)"; an empty
- *	string when @have_hashes is true and @magic is set.
- */
-struct mmt_hashes {
-	bool have_hashes;
-	off_t size;
-	char md5[33];
-	char sha1[41];
-	char sha256[65];
-	char sha512[129];
-	const char *magic;
-	const char *magic_top;
-	char build_id[MMT_BUILD_ID_HEX];	/* the ELF file's GNU build-id in hex, or "" */
-	char error[MMT_HASH_ERROR_MAX];
-};
-
-/**
- * mmt_hash_fd() - hash a file with md5, sha1, sha256 and sha512 in one read pass.
- * @fd: an open file; read only with pread(), so its offset is unchanged; not closed.
- * @limit: largest st_size to hash, or MMT_HASH_NO_LIMIT.
- * @out: filled in every case; @out->magic is always NULL (see mmt_magic_fd()).
- *
- * Checks the type with fstat() before reading anything, so a FIFO, socket or device is
- * reported ("not a regular file (fifo)") without blocking on it.  A file that is larger
- * than @limit, shrinks or changes while being read, or fails to read gets an @out->error
- * and no digests: digests are only ever of the whole file.
- *
- * Return: 0 when @out describes the file (check @out->have_hashes); -errno when the call
- * itself failed (-EBADF for a bad @fd, -ENOMEM, -ENOSYS if libcrypto lacks a digest, -EIO
- * if a digest call failed), with @out->error also set.
- */
-int mmt_hash_fd(int fd, off_t limit, struct mmt_hashes *out);
+#include "digest.h"
 
 /* Background hasher with cache */
 

@@ -4,61 +4,35 @@
  * hashed by worker threads and cached by file identity so the ring-buffer reader never
  * waits on a file.
  *
- * Each worker thread hands its files to a process of its own, forked from it, which opens,
- * reads and types them: a file whose filesystem does not answer (a hung FUSE server, a
- * stuck NFS mount) holds that process in the kernel, where no signal ends the wait.  The
- * thread waits for the answer until the deadline only, then kills the process, leaves it
- * behind (it is not a thread of ours, so it keeps no exit of ours waiting) and forks a
- * fresh one.
+ * Each worker thread hands its files to processes of its own (inspect.h): a privileged
+ * opener and a confined inspector that reads and types them. A file whose filesystem does
+ * not answer (a hung FUSE server, a stuck NFS mount) holds that process in the kernel,
+ * where no signal ends the wait.  The thread waits for the answer until the deadline
+ * only, then the process is killed and left behind (it is not a thread of ours, so it
+ * keeps no exit of ours waiting) and a fresh one is made at the next file.
  *
  * Locks: h->lock guards the queue, the jobs' followers and the hasher counters;
  * cache.lock guards the cache.  No code path holds both.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include "clock.h"
 #include "error.h"
 #include "fileio.h"
 #include "hashcache.h"
-#include "magic.h"
-
-/*
- * 256 KiB keeps the buffer in L2 while four digests walk it, and is large enough that the
- * per-call overhead of pread() and EVP_DigestUpdate() is lost in the noise.
- */
-#define READ_CHUNK	(256 * 1024)
-
-enum { MD_MD5, MD_SHA1, MD_SHA256, MD_SHA512, MD_COUNT };
-
-static const char *const md_names[MD_COUNT] = { "MD5", "SHA1", "SHA256", "SHA512" };
-
-/* Fetched digests, their contexts and a read buffer: reused across files by each worker. */
-struct digests {
-	EVP_MD *md[MD_COUNT];
-	EVP_MD_CTX *ctx[MD_COUNT];
-	unsigned char *buf;
-};
+#include "inspect.h"
 
 /* An immutable result shared by the cache and the jobs that were given it. */
 struct result {
@@ -105,12 +79,8 @@ struct worker {
 	struct mmt_hasher *h;
 	pthread_t thread;
 	bool started;
-	struct digests d;		/* used by its process only */
-	struct mmt_magic *magic;	/* likewise */
+	struct mmt_inspector *in;	/* its opener and inspector processes */
 	struct mmt_hash_job *current;	/* guarded by h->lock, for coalescing */
-	pid_t pid;			/* its process, 0 when none runs */
-	int pidfd;			/* that process, to signal it (-1: kill() by pid) */
-	int sock;			/* SOCK_SEQPACKET to it */
 };
 
 /* A filesystem that left files unanswered, by st_dev. */
@@ -144,227 +114,9 @@ struct mmt_hasher {
 	uint64_t hashed_bytes;
 };
 
-static void set_error(struct mmt_hashes *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_error(struct mmt_hashes *out, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	/* A cut message is still useful, so truncation is not an error here. */
-	if (vsnprintf(out->error, sizeof(out->error), fmt, ap) < 0)
-		strcpy(out->error, "error text unavailable");
-	va_end(ap);
-}
-
-static void hashes_reset(struct mmt_hashes *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->size = -1;
-}
-
-static const char *file_type_name(mode_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFIFO:
-		return "fifo";
-	case S_IFCHR:
-		return "character device";
-	case S_IFBLK:
-		return "block device";
-	case S_IFSOCK:
-		return "socket";
-	case S_IFDIR:
-		return "directory";
-	case S_IFLNK:
-		return "symbolic link";
-	default:
-		return "unknown type";
-	}
-}
-
 static bool timespec_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
-}
-
-/* Digests */
-
-static void digests_free(struct digests *d)
-{
-	int i;
-
-	for (i = 0; i < MD_COUNT; i++) {
-		EVP_MD_CTX_free(d->ctx[i]);
-		EVP_MD_free(d->md[i]);
-		d->ctx[i] = NULL;
-		d->md[i] = NULL;
-	}
-	free(d->buf);
-	d->buf = NULL;
-}
-
-/*
- * Fetched once per worker: with EVP_md5() and friends, OpenSSL 3 does an implicit fetch
- * (a locked method-store lookup) on every EVP_DigestInit_ex(); see crypto(7), Performance.
- */
-static int digests_init(struct digests *d)
-{
-	int i, err = -ENOMEM;
-
-	memset(d, 0, sizeof(*d));
-	for (i = 0; i < MD_COUNT; i++) {
-		d->md[i] = EVP_MD_fetch(NULL, md_names[i], NULL);
-		if (!d->md[i]) {
-			/* No provider offers it (FIPS-only configurations lack MD5). */
-			err = -ENOSYS;
-			goto out_free;
-		}
-		d->ctx[i] = EVP_MD_CTX_new();
-		if (!d->ctx[i])
-			goto out_free;
-	}
-	d->buf = malloc(READ_CHUNK);
-	if (!d->buf)
-		goto out_free;
-	return 0;
-
-out_free:
-	digests_free(d);
-	return err;
-}
-
-static void to_hex(char *dst, const unsigned char *src, unsigned int len)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned int i;
-
-	for (i = 0; i < len; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 0xf];
-	}
-	dst[2 * len] = '\0';
-}
-
-/*
- * hash_with() - mmt_hash_fd() with caller-provided digests and buffer.
- * @st: the fstat() before reading, when the return is 0.
- * @stable: set when @out is a property of @st's identity alone (hashed, or too large), so
- *	it may be cached; transient failures are not.
- * @nread: incremented by the bytes read.
- */
-static int hash_with(struct digests *d, int fd, off_t limit, struct mmt_hashes *out,
-		     struct stat *st, bool *stable, uint64_t *nread)
-{
-	char *hex[MD_COUNT] = { out->md5, out->sha1, out->sha256, out->sha512 };
-	unsigned char md[MD_COUNT][EVP_MAX_MD_SIZE];
-	unsigned int mdlen[MD_COUNT];
-	struct mmt_file_id before, after;
-	struct stat st_after;
-	off_t pos = 0;
-	ssize_t n;
-	int i, err;
-
-	hashes_reset(out);
-	*stable = false;
-
-	if (fstat(fd, st) < 0) {
-		err = errno;
-		set_error(out, "fstat: %s", strerror(err));
-		return -err;
-	}
-	out->size = st->st_size;
-
-	/* Decided before any read: a read on a FIFO or tty would block the worker forever. */
-	if (!S_ISREG(st->st_mode)) {
-		set_error(out, "not a regular file (%s)", file_type_name(st->st_mode));
-		return 0;
-	}
-	if (limit >= 0 && st->st_size > limit) {
-		set_error(out, "file too large to hash (%jd bytes > limit %jd)",
-			  (intmax_t)st->st_size, (intmax_t)limit);
-		*stable = true;
-		return 0;
-	}
-
-	for (i = 0; i < MD_COUNT; i++) {
-		if (!EVP_DigestInit_ex2(d->ctx[i], d->md[i], NULL))
-			goto out_crypto;
-	}
-
-	/* Only doubles readahead; hashing is correct without it, so failure is ignored. */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-
-	while (pos < st->st_size) {
-		size_t want = READ_CHUNK;
-
-		if ((off_t)want > st->st_size - pos)
-			want = st->st_size - pos;
-		n = pread(fd, d->buf, want, pos);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			set_error(out, "read at %jd: %s", (intmax_t)pos, strerror(errno));
-			return 0;
-		}
-		if (n == 0) {
-			set_error(out, "file shrank while hashing (%jd of %jd bytes read)",
-				  (intmax_t)pos, (intmax_t)st->st_size);
-			return 0;
-		}
-		*nread += n;
-		for (i = 0; i < MD_COUNT; i++) {
-			if (!EVP_DigestUpdate(d->ctx[i], d->buf, n))
-				goto out_crypto;
-		}
-		pos += n;
-	}
-
-	/* Growth or a rewrite of the same length shows only here, not as a short read. */
-	if (fstat(fd, &st_after) < 0) {
-		set_error(out, "fstat: %s", strerror(errno));
-		return 0;
-	}
-	mmt_file_id_from_stat(&before, st);
-	mmt_file_id_from_stat(&after, &st_after);
-	if (!mmt_file_id_equal(&before, &after)) {
-		set_error(out, "file changed while hashing");
-		return 0;
-	}
-
-	for (i = 0; i < MD_COUNT; i++) {
-		if (!EVP_DigestFinal_ex(d->ctx[i], md[i], &mdlen[i]))
-			goto out_crypto;
-	}
-	for (i = 0; i < MD_COUNT; i++)
-		to_hex(hex[i], md[i], mdlen[i]);
-	out->have_hashes = true;
-	*stable = true;
-	return 0;
-
-out_crypto:
-	set_error(out, "libcrypto digest failed");
-	return -EIO;
-}
-
-int mmt_hash_fd(int fd, off_t limit, struct mmt_hashes *out)
-{
-	struct digests d;
-	struct stat st;
-	uint64_t nread = 0;
-	bool stable;
-	int r;
-
-	r = digests_init(&d);
-	if (r < 0) {
-		hashes_reset(out);
-		set_error(out, "libcrypto setup: %s", strerror(-r));
-		return r;
-	}
-	r = hash_with(&d, fd, limit, out, &st, &stable, &nread);
-	digests_free(&d);
-	return r;
 }
 
 /* Results */
@@ -675,18 +427,18 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 	atomic_init(&job->done, false);
 	job->h = h;
 	job->fd = fd;
-	hashes_reset(&job->local);
+	mmt_hashes_reset(&job->local);
 	job->out = &job->local;
 
 	/* Not fstat(): a FUSE or NFS server that does not answer would hold the caller. */
 	r = mmt_file_stat_cached(fd, NULL, &st, NULL);
 	if (r < 0) {
-		set_error(&job->local, "fstat: %s", strerror(-r));
+		mmt_hashes_error(&job->local, "fstat: %s", strerror(-r));
 		goto out_done;
 	}
 	job->local.size = st.st_size;
 	if (!S_ISREG(st.st_mode)) {
-		set_error(&job->local, "not a regular file (%s)", file_type_name(st.st_mode));
+		mmt_hashes_error(&job->local, "not a regular file (%s)", mmt_file_type_name(st.st_mode));
 		goto out_done;
 	}
 
@@ -702,9 +454,9 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 	pthread_mutex_lock(&h->lock);
 	if (h->stopping || h->queued >= h->max_queued) {
 		if (h->stopping)
-			set_error(&job->local, "hasher stopped");
+			mmt_hashes_error(&job->local, "hasher stopped");
 		else
-			set_error(&job->local, "hash queue full (%zu jobs): skipped", h->max_queued);
+			mmt_hashes_error(&job->local, "hash queue full (%zu jobs): skipped", h->max_queued);
 		h->skipped++;
 		pthread_mutex_unlock(&h->lock);
 		goto out_done;
@@ -762,235 +514,6 @@ static void notify(struct mmt_hasher *h)
 	post(h->notify_fd);
 }
 
-/* Worker processes */
-
-/* What a worker process answers for one file. */
-struct answer {
-	struct mmt_hashes h;		/* magic and magic_top unset */
-	struct stat st;
-	bool have_st;			/* @st is of a regular file, hashed or not */
-	bool stable;
-	bool have_magic, have_top;
-	uint64_t nread;
-	char magic[MMT_HASH_MAGIC_MAX];
-	char top[MMT_HASH_MAGIC_MAX];
-};
-
-/* What the thread sends along with the file's descriptor. */
-struct request {
-	off_t limit;
-};
-
-static void copy_magic(char *dst, const char *src)
-{
-	size_t len = magic_len(src);
-
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-/*
- * An O_PATH descriptor (the reader opens nothing for reading) is opened here,
- * through /proc/self/fd: the same object, whatever its name is now.
- * Return: a readable descriptor (@fd itself, or a new one), or -1 with @a->h.error set.
- */
-static int child_open(int fd, struct answer *a)
-{
-	int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, rfd, fl;
-	char path[64];
-
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || !(fl & O_PATH))
-		return fd;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* O_NOATIME: reading for a hash is not an access the owner made. */
-	rfd = open(path, flags | O_NOATIME);
-	if (rfd < 0 && errno == EPERM)
-		rfd = open(path, flags);
-	/* O_NONBLOCK: the lease holder can renew it forever; waiting would gain nothing. */
-	if (rfd < 0 && errno == EWOULDBLOCK)
-		set_error(&a->h, "a lease is held on the mapped file: not opened, not hashed");
-	else if (rfd < 0)
-		set_error(&a->h, "cannot open the mapped file: %s", strerror(errno));
-	return rfd;
-}
-
-/* Hash and type one file, in the worker's process. */
-static void child_job(struct worker *w, int fd, off_t limit, struct answer *a)
-{
-	char *magic, *top = NULL;
-	int rfd, r;
-
-	memset(a, 0, sizeof(*a));
-	hashes_reset(&a->h);
-	rfd = child_open(fd, a);
-	if (rfd < 0)
-		return;
-	r = hash_with(&w->d, rfd, limit, &a->h, &a->st, &a->stable, &a->nread);
-	if (r < 0 || !S_ISREG(a->st.st_mode))
-		goto out_close;
-	a->have_st = true;
-
-	/* Not an ELF file, or one without the note: no build-id, and no error. */
-	if (mmt_elf_build_id(rfd, a->h.build_id, sizeof(a->h.build_id)) < 0)
-		a->h.build_id[0] = '\0';
-	magic = mmt_magic_fd(w->magic, rfd);
-	if (!magic && !a->h.error[0]) {
-		const char *why = mmt_magic_error(w->magic);
-
-		set_error(&a->h, "magic: %s", why ? why : strerror(errno));
-	}
-	/* Without the full text there is no top level either. */
-	top = magic ? mmt_magic_fd_top(w->magic, rfd) : NULL;
-	if (magic && !top && !a->h.error[0]) {
-		const char *why = mmt_magic_error(w->magic);
-
-		set_error(&a->h, "magic: %s", why ? why : strerror(errno));
-	}
-	if (magic) {
-		a->have_magic = true;
-		copy_magic(a->magic, magic);
-	}
-	if (top) {
-		a->have_top = true;
-		copy_magic(a->top, top);
-	}
-	free(top);
-	free(magic);
-out_close:
-	if (rfd != fd)
-		(void)close(rfd);
-}
-
-/* A request and its descriptor. Return: 1, 0 at EOF (the thread is gone), -1 on error. */
-static int child_receive(int sock, struct request *req, int *fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = req, .iov_len = sizeof(*req) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n < 0 ? -1 : 0;
-	c = CMSG_FIRSTHDR(&msg);
-	if (n != sizeof(*req) || !c || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)))
-		return -1;
-	memcpy(fd, CMSG_DATA(c), sizeof(int));
-	return 1;
-}
-
-static __attribute__((noreturn)) void child_main(struct worker *w, int sock)
-{
-	static struct answer a;
-	struct request req;
-	int fd;
-
-	while (child_receive(sock, &req, &fd) > 0) {
-		child_job(w, fd, req.limit, &a);
-		(void)close(fd);
-		if (send(sock, &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
-			break;
-	}
-	_exit(0);
-}
-
-/* The process is left to itself: killed, and reaped by whoever waits for children. */
-static void child_drop(struct worker *w)
-{
-	if (!w->pid)
-		return;
-	if (w->pidfd >= 0) {
-		(void)syscall(SYS_pidfd_send_signal, w->pidfd, SIGKILL, NULL, 0);
-		(void)close(w->pidfd);
-	} else {
-		(void)kill(w->pid, SIGKILL);
-	}
-	/* Reaped now if it died at once; one stuck in its filesystem is not waited for. */
-	(void)waitpid(w->pid, NULL, WNOHANG);
-	(void)close(w->sock);
-	w->pid = 0;
-	w->pidfd = -1;
-	w->sock = -1;
-}
-
-/*
- * Forked from the worker's thread: glibc makes malloc usable in the child of
- * a threaded process, and the child uses only its worker's digests and magic
- * handle, which no other thread touches. Return: 0 or -errno.
- */
-static int child_start(struct worker *w)
-{
-	pid_t parent = getpid(), pid;
-	int sv[2], err, null;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		(void)close(sv[0]);
-		(void)close(sv[1]);
-		return err;
-	}
-	if (pid == 0) {
-		/* Dies with the thread that made it, even one killed with SIGKILL. */
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(0);
-		/*
-		 * Keeps nothing of the tracer's open: a process left behind must not
-		 * hold the trace buffers (their instance could not be removed), the
-		 * perf events or the output.
-		 */
-		if (dup2(sv[1], 3) < 0)
-			_exit(1);
-		if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0) {
-			for (int fd = 4; fd < 1024; fd++)
-				(void)close(fd);
-		}
-		/* Nor the standard streams: a pipe's reader would wait for this end too. */
-		null = open("/dev/null", O_RDWR);
-		for (int fd = 0; fd < 3; fd++) {
-			if (null < 0 ? close(fd) < 0 && errno != EBADF : dup2(null, fd) < 0)
-				_exit(1);
-		}
-		if (null > 2)
-			(void)close(null);
-		child_main(w, 3);
-	}
-	(void)close(sv[1]);
-	w->pid = pid;
-	w->sock = sv[0];
-	w->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	return 0;
-}
-
-static int child_send(struct worker *w, int fd, off_t limit)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct request req = { .limit = limit };
-	struct iovec iov = { .iov_base = &req, .iov_len = sizeof(req) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(w->sock, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(req) ? 0 : -errno;
-}
-
 /* With h->lock held: the entry of @dev, made if there is room. */
 static struct stuck_dev *stuck_dev(struct mmt_hasher *h, uint64_t dev, bool make)
 {
@@ -1017,10 +540,10 @@ static bool refused(struct mmt_hasher *h, uint64_t dev, struct mmt_hashes *out)
 
 	pthread_mutex_lock(&h->lock);
 	if (h->stuck >= MMT_HASH_MAX_STUCK) {
-		set_error(out, "hash: %u files did not answer: hashing stopped", h->stuck);
+		mmt_hashes_error(out, "hash: %u files did not answer: hashing stopped", h->stuck);
 		no = true;
 	} else if ((sd = stuck_dev(h, dev, false)) && sd->files >= MMT_HASH_STUCK_PER_DEV) {
-		set_error(out, "hash: its filesystem left %u files unanswered: not hashed",
+		mmt_hashes_error(out, "hash: its filesystem left %u files unanswered: not hashed",
 			  sd->files);
 		no = true;
 	}
@@ -1035,7 +558,6 @@ static void abandon(struct worker *w, uint64_t dev)
 	struct stuck_dev *sd;
 	unsigned int n = 0, total;
 
-	child_drop(w);
 	pthread_mutex_lock(&h->lock);
 	h->abandoned++;
 	total = ++h->stuck;
@@ -1052,80 +574,30 @@ static void abandon(struct worker *w, uint64_t dev)
 			  (unsigned long long)(h->deadline_ns / 1000000000ULL));
 }
 
-static bool stopping(struct mmt_hasher *h)
-{
-	bool stop;
-
-	pthread_mutex_lock(&h->lock);
-	stop = h->stopping;
-	pthread_mutex_unlock(&h->lock);
-	return stop;
-}
-
 /*
- * Has the worker's process hash and type @job's file, waiting for it until
- * the deadline. Return: 0 with @a filled, or -1 with @out->error set.
+ * Has the worker's processes open, hash and type @job's file, waiting for
+ * them until the deadline. Return: 0 with @a filled, or -1 with @out->error set.
  */
-static int ask_child(struct worker *w, struct mmt_hash_job *job, struct answer *a,
-		     struct mmt_hashes *out)
+static int ask(struct worker *w, struct mmt_hash_job *job, struct mmt_inspect_answer *a,
+	       struct mmt_hashes *out)
 {
 	struct mmt_hasher *h = w->h;
-	uint64_t deadline, now;
-	int r, tries;
-	ssize_t n;
+	uint64_t deadline = mmt_mono_ns() + h->deadline_ns;
+	char why[MMT_HASH_ERROR_MAX];
+	int r;
 
-	/* A process that died since its last job is seen at the send: once more, afresh. */
-	for (tries = 0, r = -EPIPE; r < 0 && tries < 2; tries++) {
-		if (!w->pid && (r = child_start(w)) < 0) {
-			set_error(out, "hash: cannot start the hashing process: %s", strerror(-r));
-			return -1;
-		}
-		r = child_send(w, job->fd, h->size_limit);
-		if (r < 0)
-			child_drop(w);
+	r = mmt_inspector_ask(w->in, job->fd, h->size_limit, deadline, h->stop_fd, a, why,
+			      sizeof(why));
+	if (r == -ETIMEDOUT) {
+		abandon(w, job->id.dev);
+		mmt_hashes_error(out, "hash: file did not answer within %llu s",
+				 (unsigned long long)(h->deadline_ns / 1000000000ULL));
+	} else if (r == -ECANCELED) {
+		mmt_hashes_error(out, "hasher stopped");
+	} else if (r < 0) {
+		mmt_hashes_error(out, "%s", why);
 	}
-	if (r < 0) {
-		set_error(out, "hash: cannot reach the hashing process: %s", strerror(-r));
-		return -1;
-	}
-	deadline = mmt_mono_ns() + h->deadline_ns;
-	for (;;) {
-		/* The stop fd too: mmt_hasher_free() must not wait for a deadline. */
-		struct pollfd pfd[2] = {
-			{ .fd = w->sock, .events = POLLIN },
-			{ .fd = h->stop_fd, .events = POLLIN },
-		};
-
-		now = mmt_mono_ns();
-		if (now >= deadline) {
-			abandon(w, job->id.dev);
-			set_error(out, "hash: file did not answer within %llu s",
-				  (unsigned long long)(h->deadline_ns / 1000000000ULL));
-			return -1;
-		}
-		r = poll(pfd, 2, (int)((deadline - now + 999999) / 1000000));
-		if (r < 0 && errno != EINTR) {
-			set_error(out, "hash: poll: %s", strerror(errno));
-			child_drop(w);
-			return -1;
-		}
-		if (r > 0 && pfd[0].revents)
-			break;
-		if (r > 0 && pfd[1].revents && stopping(h)) {
-			child_drop(w);
-			set_error(out, "hasher stopped");
-			return -1;
-		}
-	}
-	do
-		n = recv(w->sock, a, sizeof(*a), 0);
-	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*a)) {
-		child_drop(w);
-		set_error(out, "hash: the hashing process died");
-		return -1;
-	}
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* Hash and type one file, outside any lock. */
@@ -1133,12 +605,12 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 				     struct mmt_hashes *out, struct mmt_file_id *id,
 				     bool *cacheable, uint64_t *nread)
 {
-	static __thread struct answer a;
+	static __thread struct mmt_inspect_answer a;
 	struct timespec start;
 	struct result *res;
 
 	*cacheable = false;
-	hashes_reset(out);
+	mmt_hashes_reset(out);
 	if (refused(w->h, job->id.dev, out))
 		return NULL;
 	/*
@@ -1150,7 +622,7 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	if (clock_gettime(CLOCK_REALTIME_COARSE, &start) < 0)
 		start.tv_sec = start.tv_nsec = 0;
 
-	if (ask_child(w, job, &a, out) < 0)
+	if (ask(w, job, &a, out) < 0)
 		return NULL;
 	*out = a.h;
 	*nread = a.nread;
@@ -1159,7 +631,7 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 
 	res = result_new(out, a.have_magic ? a.magic : NULL, a.have_top ? a.top : NULL);
 	if (!res) {
-		set_error(out, "out of memory");
+		mmt_hashes_error(out, "out of memory");
 		return NULL;
 	}
 	/* The worker's own fstat: the file may have changed since submit. */
@@ -1244,11 +716,8 @@ static void free_workers(struct mmt_hasher *h)
 {
 	unsigned int i;
 
-	for (i = 0; i < h->nworkers; i++) {
-		child_drop(&h->workers[i]);
-		digests_free(&h->workers[i].d);
-		mmt_magic_close(h->workers[i].magic);
-	}
+	for (i = 0; i < h->nworkers; i++)
+		mmt_inspector_free(h->workers[i].in);
 	free(h->workers);
 }
 
@@ -1344,14 +813,8 @@ struct mmt_hasher *mmt_hasher_new_workers(size_t cache_entries, size_t max_queue
 	}
 	for (i = 0; i < workers; i++) {
 		h->workers[i].h = h;
-		h->workers[i].pidfd = -1;
-		h->workers[i].sock = -1;
-		r = digests_init(&h->workers[i].d);
-		if (r)
-			goto out_workers;
-		/* One handle per thread: libmagic handles are not thread safe. */
-		h->workers[i].magic = mmt_magic_open();
-		if (!h->workers[i].magic) {
+		h->workers[i].in = mmt_inspector_new();
+		if (!h->workers[i].in) {
 			r = -errno;
 			goto out_workers;
 		}
@@ -1393,8 +856,8 @@ void mmt_hasher_free(struct mmt_hasher *h)
 		return;
 	stop_workers(h);
 
-	hashes_reset(&err);
-	set_error(&err, "hasher stopped");
+	mmt_hashes_reset(&err);
+	mmt_hashes_error(&err, "hasher stopped");
 	/* The workers are gone, but waiters in other threads may still hold the lock. */
 	pthread_mutex_lock(&h->lock);
 	while ((job = h->head)) {

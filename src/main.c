@@ -29,6 +29,7 @@
 #include "emit.h"
 #include "enrich.h"
 #include "error.h"
+#include "inspect.h"
 #include "logsink.h"
 #include "options.h"
 #include "outfile.h"
@@ -508,6 +509,10 @@ int main(int argc, char **argv)
 	bool mounted = false, created = false, side_created = false;
 	sigset_t oldmask;
 	int r;
+
+	/* The hasher runs this binary again as its confined inspector. */
+	if (mmt_inspector_called(argc, argv))
+		return mmt_inspector_main();
 
 	r = mmt_options_parse(argc, argv, &opt);
 	if (r) {

@@ -458,7 +458,13 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 		if (r < 0)
 			return r;
 	}
-	if (opts->follow && tracefs_option_enable(p->inst, TRACEFS_OPTION_EVENT_FORK) < 0)
+	/*
+	 * With -a, event-fork keeps the tool's own children untraced too (the
+	 * hasher's opener and inspector, whose start maps a dozen libraries):
+	 * set_event_pid is empty there, so it changes nothing else.
+	 */
+	if ((opts->follow || opts->all) &&
+	    tracefs_option_enable(p->inst, TRACEFS_OPTION_EVENT_FORK) < 0)
 		return mmt_perror(-errno, "cannot enable option event-fork");
 	/* The tool's own mappings are never traced, even with -a. */
 	if (opts->all && tracefs_file_exists(p->inst, "set_event_notrace_pid")) {

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "hashcache.h"
+#include "inspect.h"
 
 struct pending {
 	const char *path;
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
 	struct mmt_hash_stats st;
 	struct mmt_hasher *h;
 	int opt, i, r = 0;
+
+	/* The hasher runs this binary again as its confined inspector. */
+	if (mmt_inspector_called(argc, argv))
+		return mmt_inspector_main();
 
 	while ((opt = getopt(argc, argv, "bc:q:l:j:W")) != -1) {
 		switch (opt) {
