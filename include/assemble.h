@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Record assembly: between enrichment and the output. An mmap_exec or
- * mprotect_exec record waits here until its file is hashed, and every line
- * after it waits too, so that the output keeps event order. The queue is
+ * mprotect_exec record waits here until its file is hashed, and the later
+ * lines of its process wait too, so that each process's lines keep the
+ * order of its calls; a lost or stats line keeps the order of every line. The queue is
  * bounded; finished lines go to the emitter (emit.h), which never calls
  * back here.
  */
@@ -49,7 +50,7 @@ struct mmt_assemble *mmt_assemble_open(struct mmt_emit *out, struct mmt_emit *si
  * mmt_assemble_record() - one record from enrichment, in event order
  *
  * An exec record (@r->exec) waits for its hash job, and so does every
- * line after it. The queue holds at most MMT_ASSEMBLE_MAX_PENDING lines
+ * later line of its process (@r->pid; 0, unknown: every later line). The queue holds at most MMT_ASSEMBLE_MAX_PENDING lines
  * and about MMT_ASSEMBLE_MAX_PENDING_BYTES of them: past that the oldest
  * is written without its hashes, its error saying why. So is a record
  * that waited longer than the maximum wait (at the next

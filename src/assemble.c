@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The queue of lines waiting for hashes: a ring of held lines (emit.h),
- * written in order as soon as the oldest one's hash job is done.
+ * The queue of lines waiting for hashes: a ring of held lines (emit.h).
+ * Each process's lines keep their order: a line goes out once its hash
+ * job is done (or given up) and no earlier line of its process waits.
+ * Lines of no process (lost, stats) keep the order of every line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +17,8 @@
 
 /* A line held back because an exec record before it (or itself) awaits hashes. */
 struct pending {
-	struct mmt_emit_held *held;
+	struct mmt_emit_held *held;	/* NULL: written already (a hole in the ring) */
+	pid_t pid;			/* its process; 0: none, it waits for every line */
 	size_t cost;			/* bytes it holds, roughly, for the memory bound */
 	struct mmt_hash_job *job;	/* NULL: no hash, error says why */
 	uint64_t since;			/* CLOCK_MONOTONIC ns when it was queued */
@@ -26,7 +29,11 @@ struct mmt_assemble {
 	struct mmt_emit *out;
 	struct mmt_emit *side;		/* lost and stats lines; NULL: @out */
 	struct pending *q;		/* ring of MMT_ASSEMBLE_MAX_PENDING, made on first use */
-	size_t qhead, qlen;
+	size_t qhead, qlen;		/* the ring's span, holes included */
+	size_t live;			/* lines not written yet */
+	size_t barriers;		/* of them, lines of no process */
+	struct pid_count *pids;		/* PID_SLOTS: live lines per process */
+	unsigned int gen;		/* the scan's mark (pid_count.held_gen) */
 	size_t pending_bytes;		/* sum of the waiting records' cost */
 	uint64_t skipped;
 	uint64_t late;			/* written without hashes: not done in time */
@@ -36,6 +43,16 @@ struct mmt_assemble {
 	bool (*cut)(void *arg);		/* at the end: true to stop waiting now */
 	void *cut_arg;
 };
+
+/* Live lines of one process, in an open-addressing table. */
+struct pid_count {
+	pid_t pid;			/* 0: a free slot */
+	unsigned int n;
+	unsigned int held_gen;		/* == gen: a line of it stays, this scan */
+};
+
+/* At most half full: there are never more live lines than slots / 2. */
+#define PID_SLOTS	(2 * MMT_ASSEMBLE_MAX_PENDING)
 
 /* How often the end's wait asks whether to stop waiting. */
 #define CUT_POLL_NS	100000000ULL
@@ -59,6 +76,63 @@ void mmt_assemble_set_end(struct mmt_assemble *a, unsigned int ms, bool (*cut)(v
 	a->end_wait_ns = (uint64_t)ms * 1000000ULL;
 	a->cut = cut;
 	a->cut_arg = arg;
+}
+
+static size_t pid_slot(const struct mmt_assemble *a, pid_t pid)
+{
+	size_t i = ((uint32_t)pid * 2654435761U) & (PID_SLOTS - 1);
+
+	while (a->pids[i].pid && a->pids[i].pid != pid)
+		i = (i + 1) & (PID_SLOTS - 1);
+	return i;
+}
+
+/* Whether a line of @pid (0: of no process) must wait behind the queue. */
+static bool must_wait(const struct mmt_assemble *a, pid_t pid)
+{
+	if (!a->live)
+		return false;
+	return !pid || a->barriers || a->pids[pid_slot(a, pid)].pid;
+}
+
+static void pid_add(struct mmt_assemble *a, pid_t pid)
+{
+	struct pid_count *c;
+
+	a->live++;
+	if (!pid) {
+		a->barriers++;
+		return;
+	}
+	c = &a->pids[pid_slot(a, pid)];
+	if (!c->pid)
+		*c = (struct pid_count){ .pid = pid };
+	c->n++;
+}
+
+/* Deletion without tombstones: the entries after the hole move up into it. */
+static void pid_del(struct mmt_assemble *a, pid_t pid)
+{
+	size_t i, j, home;
+
+	a->live--;
+	if (!pid) {
+		a->barriers--;
+		return;
+	}
+	i = pid_slot(a, pid);
+	if (--a->pids[i].n)
+		return;
+	a->pids[i].pid = 0;
+	for (j = (i + 1) & (PID_SLOTS - 1); a->pids[j].pid; j = (j + 1) & (PID_SLOTS - 1)) {
+		home = ((uint32_t)a->pids[j].pid * 2654435761U) & (PID_SLOTS - 1);
+		/* Moves up only if its home is not between the hole and it. */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			a->pids[i] = a->pids[j];
+			a->pids[j].pid = 0;
+			i = j;
+		}
+	}
 }
 
 /* At the end: whether @job is done before the end's deadline, or a cut. */
@@ -117,98 +191,161 @@ enum force {
 	FORCE_END,		/* the run ends */
 };
 
-/* Writes the oldest waiting line; @force: without hashes if they are not done. */
-static int finish_head(struct mmt_assemble *a, enum force force)
+/* Writes @held, with @job's hashes; @force: without them if they are not done. */
+static int write_line(struct mmt_assemble *a, struct mmt_emit_held *held,
+		      struct mmt_hash_job *job, const char *job_error, enum force force)
 {
-	struct pending *p = &a->q[a->qhead];
 	const struct mmt_hashes *h = NULL;
 	char error[MMT_HASH_ERROR_MAX + 64];
-	int r;
 
-	snprintf(error, sizeof(error), "%s", p->error);
-	if (p->job && mmt_hash_job_done(p->job)) {
-		h = mmt_hash_job_result(p->job);
-	} else if (p->job && force == FORCE_FULL) {
+	snprintf(error, sizeof(error), "%s", job_error);
+	if (job && mmt_hash_job_done(job)) {
+		h = mmt_hash_job_result(job);
+	} else if (job && force == FORCE_FULL) {
 		snprintf(error, sizeof(error), "hash skipped: %d records were waiting for "
 			 "hashes (the bound)", MMT_ASSEMBLE_MAX_PENDING);
 		a->skipped++;
-	} else if (p->job && force == FORCE_LATE) {
+	} else if (job && force == FORCE_LATE) {
 		snprintf(error, sizeof(error), "hash: not done within %llu s: written without it",
 			 (unsigned long long)(a->max_wait_ns / 1000000000ULL));
 		a->late++;
-	} else if (p->job && force == FORCE_END) {
+	} else if (job && force == FORCE_END) {
 		snprintf(error, sizeof(error), "hash: not done when the run ended");
 		a->late++;
-	} else if (p->job) {
+	} else if (job) {
 		return -EAGAIN;
 	}
-	r = mmt_emit_held_write(a->out, p->held, h, error);
+	return mmt_emit_held_write(a->out, held, h, error);
+}
+
+/* Writes the waiting line @p, leaves a hole, and drops the holes at the head. */
+static int finish(struct mmt_assemble *a, struct pending *p, enum force force)
+{
+	int r = write_line(a, p->held, p->job, p->error, force);
+
+	if (r == -EAGAIN)
+		return r;
 	p->held = NULL;
 	a->pending_bytes -= p->cost;
+	pid_del(a, p->pid);
 	pending_release(a, p);
-	a->qhead = (a->qhead + 1) % MMT_ASSEMBLE_MAX_PENDING;
-	a->qlen--;
+	while (a->qlen && !a->q[a->qhead].held) {
+		a->qhead = (a->qhead + 1) % MMT_ASSEMBLE_MAX_PENDING;
+		a->qlen--;
+	}
 	return r;
+}
+
+/*
+ * One pass over the queue: every line that is done (or waited too long)
+ * and has no earlier line of its process waiting goes out.
+ */
+static int scan(struct mmt_assemble *a, uint64_t now)
+{
+	size_t i, n = a->qlen, head = a->qhead;
+	bool stays_any = false;
+	struct pid_count *c;
+	struct pending *p;
+	int r;
+
+	if (!++a->gen)
+		a->gen = 1;
+	for (i = 0; i < n && a->live; i++) {
+		p = &a->q[(head + i) % MMT_ASSEMBLE_MAX_PENDING];
+		if (!p->held)
+			continue;
+		c = p->pid ? &a->pids[pid_slot(a, p->pid)] : NULL;
+		if (c ? c->held_gen != a->gen : !stays_any) {
+			if (!p->job || mmt_hash_job_done(p->job))
+				r = finish(a, p, NO_FORCE);
+			else if (now - p->since >= a->max_wait_ns)
+				r = finish(a, p, FORCE_LATE);
+			else
+				r = -EAGAIN;
+			if (r != -EAGAIN) {
+				if (r < 0)
+					return r;
+				continue;
+			}
+		}
+		/* It stays: the later lines of its process stay too. */
+		stays_any = true;
+		if (!c)
+			break;		/* a line of no process: everything after it waits */
+		c->held_gen = a->gen;
+	}
+	return 0;
 }
 
 int mmt_assemble_pump(struct mmt_assemble *a, bool all)
 {
 	uint64_t now = mmt_mono_ns();
 	enum force force;
-	int r = 0;
+	int r;
 
 	/* One budget for the whole end: a hung filesystem must not hold the exit. */
 	if (all && !a->end_by)
 		a->end_by = now + a->end_wait_ns;
-	while (a->qlen && !r) {
+	r = a->live ? scan(a, now) : 0;
+	/* The end: the oldest line, waited for; then what that freed. */
+	while (all && a->live && !r) {
 		struct pending *p = &a->q[a->qhead];
 
 		force = NO_FORCE;
-		if (p->job && !mmt_hash_job_done(p->job)) {
-			if (all && !end_wait(a, p->job))
-				force = FORCE_END;
-			else if (!all && now - p->since < a->max_wait_ns)
-				return 0;
-			else if (!all)
-				force = FORCE_LATE;
-		}
-		r = finish_head(a, force);
+		if (p->job && !mmt_hash_job_done(p->job) && !end_wait(a, p->job))
+			force = FORCE_END;
+		r = finish(a, p, force);
+		if (!r && a->live)
+			r = scan(a, mmt_mono_ns());
 	}
 	return r;
 }
 
-/* A slot at the tail; the oldest lines go out first if the queue is full. */
-static struct pending *push(struct mmt_assemble *a, int *err)
+/* A slot at the tail for a line of @pid; the oldest lines go out first if the queue is full. */
+static struct pending *push(struct mmt_assemble *a, pid_t pid, int *err)
 {
 	struct pending *p;
 
 	*err = 0;
 	if (!a->q) {
 		a->q = calloc(MMT_ASSEMBLE_MAX_PENDING, sizeof(*a->q));
-		if (!a->q) {
+		a->pids = a->q ? calloc(PID_SLOTS, sizeof(*a->pids)) : NULL;
+		if (!a->pids) {
+			free(a->q);
+			a->q = NULL;
 			*err = -ENOMEM;
 			return NULL;
 		}
 	}
 	/* Full: the oldest go out now, without their hashes if need be. */
-	while (a->qlen && (a->qlen == MMT_ASSEMBLE_MAX_PENDING ||
+	while (a->live && (a->qlen == MMT_ASSEMBLE_MAX_PENDING ||
 			   a->pending_bytes > MMT_ASSEMBLE_MAX_PENDING_BYTES)) {
-		*err = finish_head(a, FORCE_FULL);
+		*err = finish(a, &a->q[a->qhead], FORCE_FULL);
 		if (*err < 0)
 			return NULL;
 	}
 	p = &a->q[(a->qhead + a->qlen) % MMT_ASSEMBLE_MAX_PENDING];
 	a->qlen++;
+	p->pid = pid;
+	pid_add(a, pid);
 	return p;
 }
 
-/* Queues a line that has no hashes to wait for, behind those that do. */
-static int hold(struct mmt_assemble *a, struct mmt_emit_held *held)
+/* Gives back the slot push() just made (nothing was put in it). */
+static void unpush(struct mmt_assemble *a, struct pending *p)
+{
+	pid_del(a, p->pid);
+	pending_release(a, p);
+	a->qlen--;
+}
+
+/* Queues a line that has no hashes to wait for, behind the earlier lines of @pid. */
+static int hold(struct mmt_assemble *a, struct mmt_emit_held *held, pid_t pid)
 {
 	struct pending *p;
 	int r;
 
-	p = push(a, &r);
+	p = push(a, pid, &r);
 	if (!p) {
 		mmt_emit_held_free(a->out, held);
 		return r;
@@ -223,7 +360,7 @@ static int queue_exec(struct mmt_assemble *a, const struct mmt_record *rec)
 	struct pending *p;
 	int r;
 
-	p = push(a, &r);
+	p = push(a, rec->pid, &r);
 	if (!p) {
 		if (x->job)
 			mmt_hash_job_put(x->job);
@@ -237,8 +374,7 @@ static int queue_exec(struct mmt_assemble *a, const struct mmt_record *rec)
 	r = mmt_emit_record(a->out, rec, &p->held);
 	if (r < 0) {
 		/* Out of memory: give the slot back; the caller stops with the error. */
-		pending_release(a, p);
-		a->qlen--;
+		unpush(a, p);
 		return r;
 	}
 	a->pending_bytes += p->cost = exec_cost(rec);
@@ -259,11 +395,11 @@ int mmt_assemble_record(struct mmt_assemble *a, const struct mmt_record *rec)
 	}
 	if (rec->exec)
 		return queue_exec(a, rec);
-	if (!a->qlen)
+	if (!must_wait(a, rec->pid))
 		return mmt_emit_record(a->out, rec, NULL);
-	/* Records behind a waiting exec record wait too: output stays in event order. */
+	/* Behind a waiting line of its process: each process's lines keep their order. */
 	r = mmt_emit_record(a->out, rec, &held);
-	return r < 0 ? r : hold(a, held);
+	return r < 0 ? r : hold(a, held, rec->pid);
 }
 
 int mmt_assemble_lost(struct mmt_assemble *a, uint64_t lost, int cpu, enum mmt_lost_cause cause,
@@ -275,10 +411,10 @@ int mmt_assemble_lost(struct mmt_assemble *a, uint64_t lost, int cpu, enum mmt_l
 	/* A stream of their own keeps no order with the records: written now. */
 	if (a->side)
 		return mmt_emit_lost(a->side, lost, cpu, cause, utc_ns, NULL);
-	if (!a->qlen)
+	if (!must_wait(a, 0))
 		return mmt_emit_lost(a->out, lost, cpu, cause, utc_ns, NULL);
 	r = mmt_emit_lost(a->out, lost, cpu, cause, utc_ns, &held);
-	return r < 0 ? r : hold(a, held);
+	return r < 0 ? r : hold(a, held, 0);
 }
 
 int mmt_assemble_stats(struct mmt_assemble *a, const struct mmt_stats *s)
@@ -288,15 +424,15 @@ int mmt_assemble_stats(struct mmt_assemble *a, const struct mmt_stats *s)
 
 	if (a->side)
 		return mmt_emit_stats(a->side, s, NULL);
-	if (!a->qlen)
+	if (!must_wait(a, 0))
 		return mmt_emit_stats(a->out, s, NULL);
 	r = mmt_emit_stats(a->out, s, &held);
-	return r < 0 ? r : hold(a, held);
+	return r < 0 ? r : hold(a, held, 0);
 }
 
 size_t mmt_assemble_pending(const struct mmt_assemble *a)
 {
-	return a->qlen;
+	return a->live;
 }
 
 uint64_t mmt_assemble_skipped(const struct mmt_assemble *a)
@@ -321,6 +457,7 @@ int mmt_assemble_close(struct mmt_assemble *a)
 		a->qhead = (a->qhead + 1) % MMT_ASSEMBLE_MAX_PENDING;
 		a->qlen--;
 	}
+	free(a->pids);
 	free(a->q);
 	free(a);
 	return r;

@@ -2,7 +2,8 @@
 /*
  * The record assembly's order and bounds, through the real emitter (text
  * lines into a memfd) with hash jobs this program finishes when it likes:
- * lines behind a waiting exec record wait too; a full queue writes its
+ * lines of a process behind its waiting exec record wait too, another
+ * process's do not, lost and stats lines wait for all; a full queue writes its
  * oldest without hashes first, before any line that came after; the byte
  * bound; the end waits for every job; each job is released once; after a
  * write error nothing is queued. Every line carries its event's sequence
@@ -82,6 +83,9 @@ static void check(const char *what, long want, long got)
 	}
 }
 
+/* The process of the records put: one, unless a check says otherwise. */
+static pid_t proc = 1;
+
 static int put_record(int seq, struct mmt_hash_job *job, const struct mmt_task *task)
 {
 	struct mmt_mapping m = { .enter = { .len = 4096, .flags = MAP_PRIVATE | MAP_ANONYMOUS },
@@ -90,7 +94,7 @@ static int put_record(int seq, struct mmt_hash_job *job, const struct mmt_task *
 	struct mmt_map_info mi = { .path = (char *)"/lib/x.so", .fd = -1 };
 	struct mmt_record rec = {
 		.event = job ? "mmap_exec" : "do_mmap", .backend = "tracepoint",
-		.utc_ns = 1000000000ULL * (unsigned int)seq, .pid = seq, .tid = seq,
+		.utc_ns = 1000000000ULL * (unsigned int)seq, .pid = proc, .tid = seq,
 		.comm = "t", .map = &m, .file = &mi, .error = "", .prev_prot = -1,
 		.exec = job ? &x : NULL,
 	};
@@ -165,6 +169,19 @@ static void lines_are(const char *what, int first, int n)
 		       what, first, first + n - 1);
 		fails += !in_order(seq, n, first);
 	}
+}
+
+/* The lines written since the last read are @want, in that order. */
+static void seq_are(const char *what, const int *want, int n)
+{
+	static int seq[NJOBS + 64];
+	int k = read_lines(seq, NJOBS + 64), i;
+	bool same = k == n;
+
+	for (i = 0; same && i < n; i++)
+		same = seq[i] == want[i];
+	printf("%s: %s\n", same ? "ok" : "FAIL", what);
+	fails += !same;
 }
 
 /* Everything written to @fd, NUL-terminated; NULL on error. */
@@ -312,7 +329,7 @@ int main(void)
 {
 	struct mmt_emit_opts opts = { .format = MMT_FORMAT_TEXT };
 	struct mmt_stats s = { 0 };
-	int i, n, seq = 1, bounded, full;
+	int i, n, seq = 1, bounded, full, base;
 	bool once = true;
 	char *cmd;
 
@@ -342,6 +359,31 @@ int main(void)
 	check("nothing pending", 0, (long)mmt_assemble_pending(a));
 	lines_are("once the head is done", 2, 5);
 	check("records: lost and stats lines are not", 4, (long)mmt_emit_records(e));
+
+	/*
+	 * Each process's order, not one order: with B (process 1) waiting, B+1
+	 * of process 2 goes out; B+2 of process 1 waits behind B; B+3, of
+	 * process 2 again and done, goes out; a lost line (B+4) waits for all,
+	 * and B+5 (process 2) behind it. Then B is done: the rest, in order.
+	 */
+	base = seq;
+	put_exec(base, false);
+	proc = 2;
+	put_record(base + 1, NULL, NULL);
+	proc = 1;
+	put_record(base + 2, NULL, NULL);
+	proc = 2;
+	put_exec(base + 3, true);
+	seq_are("another process's lines do not wait", (const int[]){ base + 1, base + 3 }, 2);
+	mmt_assemble_lost(a, (uint64_t)base + 4, 0, MMT_LOST_RING, 1);
+	put_record(base + 5, NULL, NULL);
+	proc = 1;
+	check("waiting: B, B+2, the lost line, B+5", 4, (long)mmt_assemble_pending(a));
+	jobs[base].done = true;
+	check("pump after B is done", 0, mmt_assemble_pump(a, false));
+	check("nothing pending", 0, (long)mmt_assemble_pending(a));
+	seq_are("then B, B+2, B+4, B+5", (const int[]){ base, base + 2, base + 4, base + 5 }, 4);
+	seq = base + 6;
 
 	/*
 	 * The count bound: MAX exec records that never finish fill the queue;
