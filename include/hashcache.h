@@ -15,11 +15,17 @@
 
 /* Background hasher with cache */
 
+/* Worker threads of mmt_hasher_new(): one user's hung file leaves another user a worker. */
+#define MMT_HASH_WORKERS	2
+
 /* Seconds a worker waits for one file before it gives the file up (mmt_hasher_set_deadline()). */
 #define MMT_HASH_DEADLINE_S	5
 
 /* Files given up on one filesystem (st_dev) after which its files are no longer hashed. */
 #define MMT_HASH_STUCK_PER_DEV	2
+
+/* Files of one user (by the mapping process's uid) given up, after which that user's are not hashed. */
+#define MMT_HASH_STUCK_PER_USER	2
 
 /* Worker processes left behind, in all, after which nothing is hashed any more. */
 #define MMT_HASH_MAX_STUCK	8
@@ -61,6 +67,7 @@ struct mmt_hash_job;
  * @hashed_files: files read by a worker.
  * @hashed_bytes: bytes read by the workers.
  * @abandoned: files given up at the deadline (their worker process left behind).
+ * @skipped_user: of @skipped, those refused because their user's share was full.
  */
 struct mmt_hash_stats {
 	uint64_t hits;
@@ -71,10 +78,11 @@ struct mmt_hash_stats {
 	uint64_t hashed_files;
 	uint64_t hashed_bytes;
 	uint64_t abandoned;
+	uint64_t skipped_user;
 };
 
 /**
- * mmt_hasher_new() - start a hasher with one worker thread.
+ * mmt_hasher_new() - start a hasher with MMT_HASH_WORKERS worker threads.
  * @cache_entries: most results kept; 0 disables the cache.
  * @max_queued: most jobs waiting for a worker, coalesced ones included, not counting the
  *	one a worker is hashing; at least 1.
@@ -122,10 +130,15 @@ void mmt_hasher_free(struct mmt_hasher *h);
  * queued, or attached to a queued job for the same file, and a worker completes it later
  * and signals mmt_hasher_notify_fd().
  *
+ * @owner: the real uid of the process that mapped it (or (uid_t)-1 if unknown): one
+ *	user's files are read one at a time, so that one user's slow or hung files hold
+ *	one worker at most, and at most a quarter of the queue waits for one user ("hash
+ *	queue full for uid N (M jobs): skipped").
+ *
  * Return: a job to release with mmt_hash_job_put(), or NULL with errno ENOMEM (@fd is
  * closed then too).
  */
-struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd);
+struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd, uid_t owner);
 
 /**
  * mmt_hash_job_done() - whether a job has its result; never blocks.

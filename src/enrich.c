@@ -89,7 +89,7 @@ static void exec_info(struct mmt_enrich *t, const struct mmt_mapping *m, struct 
 		x->hash_error = NULL;
 	} else if (mi->fd >= 0) {
 		/* The hasher owns the fd from here, whatever happens. */
-		x->job = mmt_hasher_submit(t->hasher, mi->fd);
+		x->job = mmt_hasher_submit(t->hasher, mi->fd, task ? task->uid : (uid_t)-1);
 		mi->fd = -1;
 		if (!x->job)
 			x->hash_error = "cannot queue the hash: out of memory";

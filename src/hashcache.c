@@ -71,6 +71,8 @@ struct mmt_hash_job {
 	struct result *res;		/* NULL when the answer is only an error */
 	struct mmt_hashes local;	/* that error answer */
 	const struct mmt_hashes *out;
+	unsigned int lane;		/* its user's (struct lane) */
+	uint64_t since;			/* CLOCK_MONOTONIC ns when it was queued */
 	struct mmt_hash_job *next;	/* queue, or the leader's follower list */
 	struct mmt_hash_job *followers;	/* same file, submitted while this one was pending */
 };
@@ -82,6 +84,29 @@ struct worker {
 	struct mmt_inspector *in;	/* its opener and inspector processes */
 	struct mmt_hash_job *current;	/* guarded by h->lock, for coalescing */
 };
+
+/*
+ * One user's files (by the real uid of the process that mapped them): read
+ * one at a time, so that one user's slow or hung files hold one worker at
+ * most, and at most MMT_HASH_MAX_PER_USER of them wait.
+ */
+struct lane {
+	uid_t uid;
+	bool used;
+	unsigned int queued;		/* waiting, followers included */
+	unsigned int running;		/* being read: 0 or 1 */
+	unsigned int stuck;		/* files given up at the deadline; kept while > 0 */
+};
+
+/*
+ * A queued job this old is read next, whatever its size: long past the
+ * time its record waits (it went out without the hashes), but the cache
+ * then has them for its next mapping.
+ */
+#define AGE_NS	30000000000ULL
+
+/* Users with a lane of their own; the others share the last one. */
+#define LANES	64
 
 /* A filesystem that left files unanswered, by st_dev. */
 struct stuck_dev {
@@ -104,6 +129,8 @@ struct mmt_hasher {
 	int notify_fd;
 	unsigned int nworkers;
 	struct worker *workers;
+	struct lane lanes[LANES];	/* guarded by lock */
+	uint64_t skipped_user;		/* refused: their user's lane was full */
 	uint64_t deadline_ns;
 	unsigned int stuck;		/* processes left behind at a deadline */
 	struct stuck_dev stuck_devs[MMT_HASH_MAX_STUCK];
@@ -374,6 +401,41 @@ static void job_finish(struct mmt_hash_job *job, struct result *res, const struc
 	atomic_store_explicit(&job->done, true, memory_order_release);
 }
 
+/* A quarter of the queue: one user's flood leaves room for three others at least. */
+static size_t per_user_max(const struct mmt_hasher *h)
+{
+	return h->max_queued > 4 ? h->max_queued / 4 : 1;
+}
+
+/* With h->lock held: @uid's lane, made if need be; the shared last one when all are taken. */
+static unsigned int lane_of(struct mmt_hasher *h, uid_t uid)
+{
+	unsigned int i, free_lane = LANES - 1;
+	bool found_free = false;
+
+	for (i = 0; i < LANES - 1; i++) {
+		if (h->lanes[i].used && h->lanes[i].uid == uid)
+			return i;
+		if (!found_free && !h->lanes[i].used) {
+			free_lane = i;
+			found_free = true;
+		}
+	}
+	if (found_free) {
+		h->lanes[free_lane] = (struct lane){ .uid = uid, .used = true };
+	}
+	return free_lane;
+}
+
+/* With h->lock held: a lane with nothing waiting or running is given back. */
+static void lane_release(struct mmt_hasher *h, unsigned int lane)
+{
+	struct lane *l = &h->lanes[lane];
+
+	if (lane < LANES - 1 && !l->queued && !l->running && !l->stuck)
+		l->used = false;
+}
+
 /* With h->lock held: finish a dequeued leader and its followers, drop the hasher's refs. */
 static void job_complete_locked(struct mmt_hasher *h, struct mmt_hash_job *job,
 				struct result *res, const struct mmt_hashes *err)
@@ -384,6 +446,8 @@ static void job_complete_locked(struct mmt_hasher *h, struct mmt_hash_job *job,
 		next = f->next;
 		job_finish(f, res, err);
 		h->queued--;
+		h->lanes[f->lane].queued--;
+		lane_release(h, f->lane);
 		mmt_hash_job_put(f);
 	}
 	job->followers = NULL;
@@ -410,7 +474,7 @@ static struct mmt_hash_job *find_pending(struct mmt_hasher *h, const struct mmt_
 	return NULL;
 }
 
-struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
+struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd, uid_t owner)
 {
 	struct mmt_hash_job *job, *leader;
 	struct result *res;
@@ -452,17 +516,26 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 	}
 
 	pthread_mutex_lock(&h->lock);
-	if (h->stopping || h->queued >= h->max_queued) {
+	job->lane = lane_of(h, owner);
+	if (h->stopping || h->queued >= h->max_queued ||
+	    h->lanes[job->lane].queued >= per_user_max(h)) {
 		if (h->stopping)
 			mmt_hashes_error(&job->local, "hasher stopped");
-		else
+		else if (h->queued >= h->max_queued)
 			mmt_hashes_error(&job->local, "hash queue full (%zu jobs): skipped", h->max_queued);
+		else
+			mmt_hashes_error(&job->local, "hash queue full for uid %u (%zu jobs): skipped",
+					 (unsigned int)owner, per_user_max(h));
 		h->skipped++;
+		h->skipped_user += !h->stopping && h->queued < h->max_queued;
+		lane_release(h, job->lane);
 		pthread_mutex_unlock(&h->lock);
 		goto out_done;
 	}
 	atomic_store_explicit(&job->refs, 2, memory_order_relaxed);
 	h->queued++;
+	h->lanes[job->lane].queued++;
+	job->since = mmt_mono_ns();
 	leader = find_pending(h, &job->id);
 	if (leader) {
 		/*
@@ -480,7 +553,8 @@ struct mmt_hash_job *mmt_hasher_submit(struct mmt_hasher *h, int fd)
 		else
 			h->head = job;
 		h->tail = job;
-		pthread_cond_signal(&h->work_cond);
+		/* Every worker: the one woken might find only jobs of a busy lane. */
+		pthread_cond_broadcast(&h->work_cond);
 	}
 	pthread_mutex_unlock(&h->lock);
 
@@ -533,8 +607,10 @@ static struct stuck_dev *stuck_dev(struct mmt_hasher *h, uint64_t dev, bool make
 }
 
 /* Whether files of @dev are no longer hashed (@out->error says why). */
-static bool refused(struct mmt_hasher *h, uint64_t dev, struct mmt_hashes *out)
+static bool refused(struct mmt_hasher *h, const struct mmt_hash_job *job,
+		    struct mmt_hashes *out)
 {
+	const struct lane *l = &h->lanes[job->lane];
 	struct stuck_dev *sd;
 	bool no = false;
 
@@ -542,21 +618,31 @@ static bool refused(struct mmt_hasher *h, uint64_t dev, struct mmt_hashes *out)
 	if (h->stuck >= MMT_HASH_MAX_STUCK) {
 		mmt_hashes_error(out, "hash: %u files did not answer: hashing stopped", h->stuck);
 		no = true;
-	} else if ((sd = stuck_dev(h, dev, false)) && sd->files >= MMT_HASH_STUCK_PER_DEV) {
+	} else if ((sd = stuck_dev(h, job->id.dev, false)) && sd->files >= MMT_HASH_STUCK_PER_DEV) {
 		mmt_hashes_error(out, "hash: its filesystem left %u files unanswered: not hashed",
 			  sd->files);
+		no = true;
+	} else if (l->stuck >= MMT_HASH_STUCK_PER_USER) {
+		mmt_hashes_error(out, "hash: %u files of uid %u did not answer: its files are "
+				 "not hashed", l->stuck, (unsigned int)l->uid);
 		no = true;
 	}
 	pthread_mutex_unlock(&h->lock);
 	return no;
 }
 
-/* A job past its deadline: its process is left behind, counted against its filesystem. */
-static void abandon(struct worker *w, uint64_t dev)
+/*
+ * A job past its deadline: its process is left behind, counted against its
+ * filesystem and its user (who may have made that filesystem: FUSE in a
+ * user namespace, one mount after another).
+ */
+static void abandon(struct worker *w, const struct mmt_hash_job *job)
 {
 	struct mmt_hasher *h = w->h;
+	uint64_t dev = job->id.dev;
 	struct stuck_dev *sd;
-	unsigned int n = 0, total;
+	unsigned int n = 0, total, by_user;
+	uid_t uid;
 
 	pthread_mutex_lock(&h->lock);
 	h->abandoned++;
@@ -564,10 +650,16 @@ static void abandon(struct worker *w, uint64_t dev)
 	sd = stuck_dev(h, dev, true);
 	if (sd)
 		n = ++sd->files;
+	by_user = ++h->lanes[job->lane].stuck;
+	uid = h->lanes[job->lane].uid;
 	pthread_mutex_unlock(&h->lock);
 	if (n == MMT_HASH_STUCK_PER_DEV)
 		mmt_error("the filesystem of device %u:%u did not answer for %u files within "
 			  "%llu s: its files are no longer hashed", major(dev), minor(dev), n,
+			  (unsigned long long)(h->deadline_ns / 1000000000ULL));
+	if (by_user == MMT_HASH_STUCK_PER_USER)
+		mmt_error("%u files mapped by uid %u did not answer within %llu s: that user's "
+			  "files are no longer hashed", by_user, (unsigned int)uid,
 			  (unsigned long long)(h->deadline_ns / 1000000000ULL));
 	if (total == MMT_HASH_MAX_STUCK)
 		mmt_error("%u files did not answer within %llu s: hashing stopped", total,
@@ -589,7 +681,7 @@ static int ask(struct worker *w, struct mmt_hash_job *job, struct mmt_inspect_an
 	r = mmt_inspector_ask(w->in, job->fd, h->size_limit, deadline, h->stop_fd, a, why,
 			      sizeof(why));
 	if (r == -ETIMEDOUT) {
-		abandon(w, job->id.dev);
+		abandon(w, job);
 		mmt_hashes_error(out, "hash: file did not answer within %llu s",
 				 (unsigned long long)(h->deadline_ns / 1000000000ULL));
 	} else if (r == -ECANCELED) {
@@ -611,7 +703,7 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 
 	*cacheable = false;
 	mmt_hashes_reset(out);
-	if (refused(w->h, job->id.dev, out))
+	if (refused(w->h, job, out))
 		return NULL;
 	/*
 	 * Timestamps come from the coarse clock, so a write in the same tick as an earlier
@@ -641,6 +733,46 @@ static struct result *worker_process(struct worker *w, struct mmt_hash_job *job,
 	return res;
 }
 
+/*
+ * With h->lock held: the next job whose user has none being read, taken off
+ * the queue; NULL if there is none. The smallest file first, so that a
+ * flood of large files (sparse ones cost nothing to make) does not hold a
+ * small one back; but one that waited AGE_NS goes first, so that none
+ * starves.
+ */
+static struct mmt_hash_job *take_job(struct mmt_hasher *h)
+{
+	struct mmt_hash_job *job, *prev, *best = NULL, *best_prev = NULL;
+	uint64_t now = mmt_mono_ns();
+
+	for (prev = NULL, job = h->head; job; prev = job, job = job->next) {
+		if (h->lanes[job->lane].running)
+			continue;
+		if (now - job->since >= AGE_NS) {
+			best = job;
+			best_prev = prev;
+			break;
+		}
+		if (!best || job->local.size < best->local.size) {
+			best = job;
+			best_prev = prev;
+		}
+	}
+	if (!best)
+		return NULL;
+	if (best_prev)
+		best_prev->next = best->next;
+	else
+		h->head = best->next;
+	if (h->tail == best)
+		h->tail = best_prev;
+	best->next = NULL;
+	h->queued--;
+	h->lanes[best->lane].queued--;
+	h->lanes[best->lane].running++;
+	return best;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -654,16 +786,10 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
-		while (!h->stopping && !h->head)
+		while (!h->stopping && !(job = take_job(h)))
 			pthread_cond_wait(&h->work_cond, &h->lock);
 		if (h->stopping)
 			break;
-		job = h->head;
-		h->head = job->next;
-		if (!h->head)
-			h->tail = NULL;
-		job->next = NULL;
-		h->queued--;
 		w->current = job;
 		pthread_mutex_unlock(&h->lock);
 
@@ -678,8 +804,12 @@ static void *worker_main(void *arg)
 		/* Files read: one refused (too large, not regular) is no hash done. */
 		h->hashed_files += nread > 0;
 		h->hashed_bytes += nread;
+		h->lanes[job->lane].running--;
+		lane_release(h, job->lane);
 		job_complete_locked(h, job, res, &out);
 		pthread_cond_broadcast(&h->done_cond);
+		/* Its lane is free again: a worker may be waiting for a job of it. */
+		pthread_cond_broadcast(&h->work_cond);
 		pthread_mutex_unlock(&h->lock);
 
 		result_put(res);
@@ -761,7 +891,7 @@ static int done_cond_init(pthread_cond_t *c)
 
 struct mmt_hasher *mmt_hasher_new(size_t cache_entries, size_t max_queued, off_t size_limit)
 {
-	return mmt_hasher_new_workers(cache_entries, max_queued, size_limit, 1);
+	return mmt_hasher_new_workers(cache_entries, max_queued, size_limit, MMT_HASH_WORKERS);
 }
 
 struct mmt_hasher *mmt_hasher_new_workers(size_t cache_entries, size_t max_queued,
@@ -864,6 +994,7 @@ void mmt_hasher_free(struct mmt_hasher *h)
 		h->head = job->next;
 		job->next = NULL;
 		h->queued--;
+		h->lanes[job->lane].queued--;
 		job_complete_locked(h, job, NULL, &err);
 	}
 	h->tail = NULL;
@@ -897,6 +1028,7 @@ void mmt_hasher_stats(const struct mmt_hasher *h, struct mmt_hash_stats *stats)
 	stats->hashed_files = mh->hashed_files;
 	stats->hashed_bytes = mh->hashed_bytes;
 	stats->abandoned = mh->abandoned;
+	stats->skipped_user = mh->skipped_user;
 	pthread_mutex_unlock(&mh->lock);
 }
 

@@ -282,6 +282,10 @@ void mmt_stats_summary(struct mmt_stats_run *t)
 			(unsigned long long)s.hash_hits, (unsigned long long)s.hash_misses,
 			(unsigned long long)s.hashed_files, (unsigned long long)s.hashed_bytes,
 			(unsigned long long)s.hash_skipped);
+	/* Only when one user's files filled that user's share of the queue. */
+	if (es.hashing && es.hash.skipped_user)
+		fprintf(stderr, "mmaptrace: hash queue: %llu files not hashed, their user's share "
+			"of the queue full\n", (unsigned long long)es.hash.skipped_user);
 	/* Only when a filesystem did not answer: the lines above stay as they were. */
 	if (es.hashing && (es.hash.abandoned || mmt_assemble_late(t->src.assemble)))
 		fprintf(stderr, "mmaptrace: hash deadline: %llu files did not answer (their "

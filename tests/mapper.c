@@ -58,7 +58,8 @@
  *   hang-exec FILE PID [reads]  open FILE, send PID SIGUSR1 (tests/fusehang.c: its
  *                    filesystem stops answering; with "reads", SIGUSR2: only reads), wait
  *                    100 ms, then map it as exec does ("map=exec"); at a line on stdin,
- *                    map it again ("map=again")
+ *                    map it again ("map=again"). PID 0: print "opened" and wait for
+ *                    SIGUSR1 instead (for a mapper that may not signal the server)
  *   noexec FILE DIR  map FILE (on the mount at DIR) PROT_READ at page 0, remount DIR
  *                    noexec, try to map FILE PROT_EXEC ("map=try errno=E": the kernel
  *                    refuses), then mprotect the first mapping PROT_READ|PROT_EXEC, which
@@ -258,8 +259,19 @@ static bool getline_stdin(void)
 static void map_exec_hang(const char *path, pid_t server, int sig)
 {
 	int fd = open_or_die(path);
+	sigset_t set;
+	int got;
 
-	if (kill(server, sig) < 0) {
+	/* PID 0: whoever may signal the server does, then sends us SIGUSR1 to go on. */
+	if (server == 0) {
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		printf("opened\n");
+		fflush(stdout);
+		if (sigwait(&set, &got) != 0)
+			exit(2);
+	} else if (kill(server, sig) < 0) {
 		fprintf(stderr, "mapper: kill %d: %s\n", (int)server, strerror(errno));
 		exit(2);
 	}

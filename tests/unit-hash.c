@@ -132,7 +132,7 @@ static int submit(struct mmt_hasher *h, const char *path, size_t max)
 		p->open_errno = errno;
 		return 0;
 	}
-	p->job = mmt_hasher_submit(h, fd);
+	p->job = mmt_hasher_submit(h, fd, 0);
 	if (!p->job)
 		return -errno;
 	return 0;
