@@ -777,7 +777,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct mmt_hasher *h = w->h;
-	struct mmt_hash_job *job;
+	struct mmt_hash_job *job = NULL;
 	struct mmt_file_id id;
 	struct mmt_hashes out;
 	struct result *res;
