@@ -61,21 +61,33 @@ struct mmt_inspector *mmt_inspector_new(void);
 void mmt_inspector_free(struct mmt_inspector *in);
 
 /**
+ * mmt_inspector_start() - start the inspector now, if it does not run
+ * @stop_fd: readable: give up (-ECANCELED)
+ * @why: set on failure, what failed, as a record's error says it
+ *
+ * Waits until it is confined and ready, 30 s at most (software emulation
+ * and the sanitizers make its start slow). mmt_inspector_ask() does this
+ * too; a thread calls it beforehand so that its first file does not wait.
+ * Return: 0 or -errno with @why set.
+ */
+int mmt_inspector_start(struct mmt_inspector *in, int stop_fd, char *why, size_t size);
+
+/**
  * mmt_inspector_ask() - hash and type the file of @fd
  * @fd: an O_PATH descriptor of the mapped object (reopened by the opener),
  *	or one open for reading (handed over as it is); not closed
  * @limit: largest st_size to hash, or MMT_HASH_NO_LIMIT
- * @deadline: CLOCK_MONOTONIC ns, for both processes together
+ * @timeout_ns: for both processes together, counted once the inspector runs
  * @stop_fd: readable: give up at once (-ECANCELED)
  * @a: the answer, when 0 is returned
  * @why: set on failure, what failed, as a record's error says it
  *
- * A process that does not answer by @deadline is killed and left behind
+ * A process that does not answer in time is killed and left behind
  * (-ETIMEDOUT; the caller counts it); one that died or broke the protocol
  * is made afresh at the next file.
  * Return: 0; -ETIMEDOUT, -ECANCELED, or another -errno with @why set.
  */
-int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t deadline,
+int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t timeout_ns,
 		      int stop_fd, struct mmt_inspect_answer *a, char *why, size_t size);
 
 /**

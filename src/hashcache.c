@@ -674,11 +674,10 @@ static int ask(struct worker *w, struct mmt_hash_job *job, struct mmt_inspect_an
 	       struct mmt_hashes *out)
 {
 	struct mmt_hasher *h = w->h;
-	uint64_t deadline = mmt_mono_ns() + h->deadline_ns;
 	char why[MMT_HASH_ERROR_MAX];
 	int r;
 
-	r = mmt_inspector_ask(w->in, job->fd, h->size_limit, deadline, h->stop_fd, a, why,
+	r = mmt_inspector_ask(w->in, job->fd, h->size_limit, h->deadline_ns, h->stop_fd, a, why,
 			      sizeof(why));
 	if (r == -ETIMEDOUT) {
 		abandon(w, job);
@@ -778,12 +777,15 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct mmt_hasher *h = w->h;
 	struct mmt_hash_job *job = NULL;
+	char why[MMT_HASH_ERROR_MAX];
 	struct mmt_file_id id;
 	struct mmt_hashes out;
 	struct result *res;
 	uint64_t nread;
 	bool cacheable;
 
+	/* Its inspector now, so that the first file does not wait for it to start. */
+	(void)mmt_inspector_start(w->in, h->stop_fd, why, sizeof(why));
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
 		while (!h->stopping && !(job = take_job(h)))

@@ -41,6 +41,12 @@ struct mmt_inspector {
 	int exe_fd;			/* O_PATH: this program's binary */
 };
 
+/*
+ * The longest an inspector may take to start (an exec, the sanitizers' start,
+ * libmagic's database): under software emulation, seconds.
+ */
+#define INSPECTOR_START_NS	(30 * 1000000000ULL)
+
 struct open_request {
 	uint32_t reserved;
 };
@@ -203,7 +209,8 @@ static int start_inspector(struct mmt_inspector *in, uint64_t deadline, int stop
 	r = mmt_helper_recv(&in->inspector, &hello, sizeof(hello), NULL, deadline, stop_fd);
 	/* Not the file's filesystem that hung: no file of it is given up for this. */
 	if (r == -ETIMEDOUT) {
-		snprintf(why, size, "hash: the inspector did not start in time");
+		snprintf(why, size, "hash: the inspector did not start within %llu s",
+			 (unsigned long long)(INSPECTOR_START_NS / 1000000000ULL));
 		mmt_helper_drop(&in->inspector);
 		return -EIO;
 	}
@@ -279,15 +286,28 @@ static bool answer_sane(struct mmt_inspect_answer *a)
 				    strlen(h->sha256) == 64 && strlen(h->sha512) == 128));
 }
 
-int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t deadline,
+int mmt_inspector_start(struct mmt_inspector *in, int stop_fd, char *why, size_t size)
+{
+	if (in->inspector.pid)
+		return 0;
+	return start_inspector(in, mmt_mono_ns() + INSPECTOR_START_NS, stop_fd, why, size);
+}
+
+int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t timeout_ns,
 		      int stop_fd, struct mmt_inspect_answer *a, char *why, size_t size)
 {
 	struct inspect_request rq = { .limit = limit };
 	int fl, rfd = fd, r = 0, tries;
+	uint64_t deadline;
 
 	memset(a, 0, sizeof(*a));
 	mmt_hashes_reset(&a->h);
 	why[0] = '\0';
+	/* Before the file's clock runs: an exec and libmagic's database are not its time. */
+	r = mmt_inspector_start(in, stop_fd, why, size);
+	if (r < 0)
+		return r;
+	deadline = mmt_mono_ns() + timeout_ns;
 	fl = fcntl(fd, F_GETFL);
 	if (fl >= 0 && (fl & O_PATH)) {
 		rfd = open_file(in, fd, deadline, stop_fd, a, &r, why, size);
@@ -296,7 +316,7 @@ int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t de
 	}
 	/* An inspector that died since its last file is seen at the send: once more, afresh. */
 	for (tries = 0, r = -EPIPE; r < 0 && tries < 2; tries++) {
-		if (!in->inspector.pid && (r = start_inspector(in, deadline, stop_fd, why, size)) < 0)
+		if ((r = mmt_inspector_start(in, stop_fd, why, size)) < 0)
 			break;
 		r = mmt_helper_send(&in->inspector, &rq, sizeof(rq), rfd);
 		if (r < 0) {
