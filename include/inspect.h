@@ -61,7 +61,7 @@ struct mmt_inspector *mmt_inspector_new(void);
 void mmt_inspector_free(struct mmt_inspector *in);
 
 /**
- * mmt_inspector_start() - start the inspector now, if it does not run
+ * mmt_inspector_start() - start the opener and the inspector now, if they do not run
  * @stop_fd: readable: give up (-ECANCELED)
  * @why: set on failure, what failed, as a record's error says it
  *
@@ -82,10 +82,11 @@ int mmt_inspector_start(struct mmt_inspector *in, int stop_fd, char *why, size_t
  * @a: the answer, when 0 is returned
  * @why: set on failure, what failed, as a record's error says it
  *
- * A process that does not answer in time is killed and left behind
- * (-ETIMEDOUT; the caller counts it); one that died or broke the protocol
- * is made afresh at the next file.
- * Return: 0; -ETIMEDOUT, -ECANCELED, or another -errno with @why set.
+ * A process that does not answer in time is killed and left behind:
+ * -ETIMEDOUT when it was held (its filesystem hung; the caller counts it),
+ * -ETIME when it was running (a large file, a busy host). One that died or
+ * broke the protocol is made afresh at the next file.
+ * Return: 0; -ETIMEDOUT, -ETIME, -ECANCELED, or another -errno with @why set.
  */
 int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t timeout_ns,
 		      int stop_fd, struct mmt_inspect_answer *a, char *why, size_t size);

@@ -683,6 +683,10 @@ static int ask(struct worker *w, struct mmt_hash_job *job, struct mmt_inspect_an
 		abandon(w, job);
 		mmt_hashes_error(out, "hash: file did not answer within %llu s",
 				 (unsigned long long)(h->deadline_ns / 1000000000ULL));
+	} else if (r == -ETIME) {
+		mmt_hashes_error(out, "hash: not done within %llu s (still reading: a large file, "
+				 "or a busy host)",
+				 (unsigned long long)(h->deadline_ns / 1000000000ULL));
 	} else if (r == -ECANCELED) {
 		mmt_hashes_error(out, "hasher stopped");
 	} else if (r < 0) {

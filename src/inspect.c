@@ -183,13 +183,40 @@ static void died(struct mmt_helper *hp, const char *who, char *why, size_t size)
 }
 
 /* A failed wait for @hp: -ETIMEDOUT and -ECANCELED kill it, the rest say why. */
+/*
+ * Whether @hp is running (state R): one past its deadline that runs is busy
+ * with a large file or a busy host, not held by its filesystem.
+ */
+static bool running(const struct mmt_helper *hp)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)hp->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* Our own child's name: no ") " in it to mislead the parse. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'R';
+}
+
 static int lost(struct mmt_helper *hp, const char *who, int r, char *why, size_t size)
 {
-	if (r == -EPIPE)
+	/* A slow file, not a hung one: killed all the same, but not counted as hung. */
+	if (r == -ETIMEDOUT && running(hp))
+		r = -ETIME;
+	if (r == -EPIPE || r == -ECONNRESET)
 		died(hp, who, why, size);
 	else if (r == -EPROTO)
 		snprintf(why, size, "hash: the %s broke the protocol", who);
-	else if (r != -ETIMEDOUT && r != -ECANCELED)
+	else if (r != -ETIMEDOUT && r != -ETIME && r != -ECANCELED)
 		snprintf(why, size, "hash: the %s: %s", who, strerror(-r));
 	mmt_helper_drop(hp);
 	return r;
@@ -226,6 +253,19 @@ static int start_inspector(struct mmt_inspector *in, uint64_t deadline, int stop
 	return 0;
 }
 
+/* The opener, forked now: while the tracer is small, and not in a file's time. */
+static int start_opener(struct mmt_inspector *in, char *why, size_t size)
+{
+	int r;
+
+	if (in->opener.pid)
+		return 0;
+	r = mmt_helper_start(&in->opener, -1, opener_main, NULL);
+	if (r < 0)
+		snprintf(why, size, "hash: cannot start the opener: %s", strerror(-r));
+	return r;
+}
+
 /* A readable descriptor of @fd's object, or -1 with @a's error or @why set. */
 static int open_file(struct mmt_inspector *in, int fd, uint64_t deadline, int stop_fd,
 		     struct mmt_inspect_answer *a, int *r, char *why, size_t size)
@@ -236,10 +276,8 @@ static int open_file(struct mmt_inspector *in, int fd, uint64_t deadline, int st
 
 	/* An opener that died since its last file is seen at the send: once more, afresh. */
 	for (tries = 0, *r = -EPIPE; *r < 0 && tries < 2; tries++) {
-		if (!in->opener.pid && (*r = mmt_helper_start(&in->opener, -1, opener_main, NULL)) < 0) {
-			snprintf(why, size, "hash: cannot start the opener: %s", strerror(-*r));
+		if ((*r = start_opener(in, why, size)) < 0)
 			return -1;
-		}
 		*r = mmt_helper_send(&in->opener, &rq, sizeof(rq), fd);
 		if (*r < 0)
 			mmt_helper_drop(&in->opener);
@@ -288,8 +326,10 @@ static bool answer_sane(struct mmt_inspect_answer *a)
 
 int mmt_inspector_start(struct mmt_inspector *in, int stop_fd, char *why, size_t size)
 {
-	if (in->inspector.pid)
-		return 0;
+	int r = start_opener(in, why, size);
+
+	if (r < 0 || in->inspector.pid)
+		return r;
 	return start_inspector(in, mmt_mono_ns() + INSPECTOR_START_NS, stop_fd, why, size);
 }
 
@@ -314,23 +354,28 @@ int mmt_inspector_ask(struct mmt_inspector *in, int fd, off_t limit, uint64_t ti
 		if (rfd < 0)
 			return r;
 	}
-	/* An inspector that died since its last file is seen at the send: once more, afresh. */
-	for (tries = 0, r = -EPIPE; r < 0 && tries < 2; tries++) {
-		if ((r = mmt_inspector_start(in, stop_fd, why, size)) < 0)
+	/*
+	 * An inspector that died since its last file is seen at the send, or
+	 * as a reset at the answer when it died with the request unread: once
+	 * more, afresh. One that dies of this file dies again, and says so.
+	 */
+	for (tries = 0;; tries++) {
+		r = mmt_inspector_start(in, stop_fd, why, size);
+		if (r < 0)
 			break;
 		r = mmt_helper_send(&in->inspector, &rq, sizeof(rq), rfd);
-		if (r < 0) {
-			snprintf(why, size, "hash: cannot reach the inspector: %s", strerror(-r));
+		if (!r)
+			r = mmt_helper_recv(&in->inspector, a, sizeof(*a), NULL, deadline, stop_fd);
+		if ((r == -EPIPE || r == -ECONNRESET) && !tries) {
 			mmt_helper_drop(&in->inspector);
+			continue;
 		}
+		break;
 	}
-	/* The inspector has its own copy now (or none, if it is gone). */
 	if (rfd != fd)
 		(void)close(rfd);
-	if (r < 0)
-		return r;
-	why[0] = '\0';
-	r = mmt_helper_recv(&in->inspector, a, sizeof(*a), NULL, deadline, stop_fd);
+	if (r < 0 && why[0])
+		return r;		/* the inspector did not start: @why says so */
 	if (r < 0)
 		return lost(&in->inspector, "inspector", r, why, size);
 	if (!answer_sane(a)) {
