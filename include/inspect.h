@@ -61,7 +61,7 @@ struct mmt_inspector *mmt_inspector_new(void);
 void mmt_inspector_free(struct mmt_inspector *in);
 
 /**
- * mmt_inspector_start() - start the opener and the inspector now, if they do not run
+ * mmt_inspector_start() - start the inspector now, if it does not run
  * @stop_fd: readable: give up (-ECANCELED)
  * @why: set on failure, what failed, as a record's error says it
  *

@@ -253,7 +253,7 @@ static int start_inspector(struct mmt_inspector *in, uint64_t deadline, int stop
 	return 0;
 }
 
-/* The opener, forked now: while the tracer is small, and not in a file's time. */
+/* The opener, forked at its first file (a fork at start slowed a software-emulated guest's start). */
 static int start_opener(struct mmt_inspector *in, char *why, size_t size)
 {
 	int r;
@@ -326,10 +326,8 @@ static bool answer_sane(struct mmt_inspect_answer *a)
 
 int mmt_inspector_start(struct mmt_inspector *in, int stop_fd, char *why, size_t size)
 {
-	int r = start_opener(in, why, size);
-
-	if (r < 0 || in->inspector.pid)
-		return r;
+	if (in->inspector.pid)
+		return 0;
 	return start_inspector(in, mmt_mono_ns() + INSPECTOR_START_NS, stop_fd, why, size);
 }
 
