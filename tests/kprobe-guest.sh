@@ -36,6 +36,18 @@ MAPPER=$WORK/${MAPPER##*/}
 BTF_DUMP=$WORK/${BTF_DUMP##*/}
 ours() { grep -c '^[pr][0-9]*:mmaptrace_' "$TRACEFS/kprobe_events"; }
 
+# section NAME: how long the section before took, then NAME begins (tenths
+# of a second from bash's clock, no process: a fork costs ~80 ms under TCG),
+# so that a slow guest says where its time went.
+sect=start sect_us=${EPOCHREALTIME/./}
+section() {
+	local now=${EPOCHREALTIME/./}
+	local d=$(((now - sect_us) / 100000))
+	echo "time: $sect $((d / 10)).$((d % 10)) s"
+	sect=$1 sect_us=$now
+}
+echo "time: guest up $(cut -d' ' -f1 /proc/uptime) s when the script began"
+
 # btf_truth BTF-FILE: the kprobe layout as tests/btf-dump prints it (the keys the
 # test compares), read by bpftool and awk, not by src/btf.c: positions from the
 # functions' parameter names, offsets from the struct members (through anonymous
@@ -143,6 +155,7 @@ btf_truth() {
 	}' "$WORK/btf.raw"
 }
 
+section empty-kprobe-events
 # A fresh boot: kprobe_events is empty (libtracefs reads that as NULL), and
 # the kprobe backend must still be chosen.
 if [ ! -s "$TRACEFS/kprobe_events" ]; then
@@ -159,6 +172,7 @@ fi
 other='p:othertool/do_mmap_other do_mmap'
 echo "$other" >> "$TRACEFS/kprobe_events" || framework_fail "cannot add $other"
 
+section print-probes+btf-truth
 # --print-probes: argument positions from this kernel's BTF; nothing is written.
 "$MMAPTRACE" --print-probes > "$WORK/probes" 2> "$WORK/err"
 check "--print-probes exit status" 0 "$?"
@@ -204,6 +218,7 @@ grep -Eq '^r[0-9]+:mmaptrace_[0-9]+/do_mmap_return_[0-9]+ do_mmap ret=\$retval:x
 	"$WORK/probes" && ok "return probe fetches only \$retval" || fail "return probe line"
 check "--print-probes created no probe" 0 "$(ours)"
 
+section tmpfs-minor
 # A tmpfs whose device minor is >= 256, where the kernel's dev_t (major << 20 | minor)
 # and the user-space encoding differ: mount anonymous-device filesystems until one is.
 # perl: one process for hundreds of mounts (a fork+exec costs ~80 ms under TCG).
@@ -277,6 +292,7 @@ elf_loader_checks() {
 	check "ELF loader: $1 backend" kprobe "$(jq -r .backend <<< "$rec")"
 }
 
+section kprobe-btf-run
 # One process maps $f, then loads code as a JIT and a memfd loader do (mprotect_checks).
 trace_mapper --backend kprobe -e do_mmap,mprotect_exec --mixed -- loaders "$f"
 check "tracer exit status" 0 "$TRACER_STATUS"
@@ -353,6 +369,7 @@ mprotect_checks() {
 }
 mprotect_checks btf
 
+section tracepoint-run
 # The syscall tracepoint backend in the same kernel, against the same truth
 # (on arm64 6.1 there is no pkey_mprotect and so no tracepoint of it).
 trace_mapper --backend tracepoint -e do_mmap,mprotect_exec --mixed -- loaders "$f"
@@ -364,6 +381,7 @@ exec_file_checks tracepoint tracepoint
 mprotect_checks tracepoint tracepoint
 check "tracepoint: our kprobes after the run" 0 "$(ours)"
 
+section storm
 # One kretprobe instance (the test knob) and a storm of mappings by 4 processes
 # of 2 threads: returns are missed, the summary says how many, lost records sum
 # to it, and the kernel's own columns, read at the end of the storm, agree.
@@ -388,6 +406,7 @@ kmissed=$(awk '$1 ~ /^do_mmap_return_/ { r = $3 } $1 ~ /^do_mmap_entry_/ { e = $
 	{ cat "$WORK/res"; fail "storm: kernel's count $kmissed, the tool's $missed"; }
 check "storm: our kprobes after the run" 0 "$(ours)"
 
+section fallback
 # Without BTF: btf.c's table for this version must give the same truth, first
 # as the guest's BTF has it, then in the records.
 "$BTF_DUMP" --fallback "$kver" > "$WORK/fallback" || fail "no built-in layout for $kver"
@@ -404,6 +423,7 @@ grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback n
 exec_file_checks fallback
 check "our kprobes after the fallback run" 0 "$(ours)"
 mprotect_checks fallback
+section quiet+unknown-kernel
 # -q silences the layout notice, never the warning that it may not fit.
 MMAPTRACE_BTF=none "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
 grep -q "no BTF: .*wrong if this one is built differently" "$WORK/err" &&
@@ -427,6 +447,7 @@ grep -q 'backend: tracepoint' "$WORK/err" && ok "unknown kernel without BTF: tra
 	{ cat "$WORK/err"; fail "unknown kernel without BTF: no fallback to the tracepoints"; }
 check "unknown kernel without BTF: our kprobes after" 0 "$(ours)"
 
+section exec-stack
 # An executable stack (PT_GNU_STACK RWE, as gcc -z execstack makes it): execve
 # itself makes the stack executable through mprotect_fixup, while the stack is
 # at a temporary address. No mprotect_exec record may name that range.
@@ -447,6 +468,7 @@ check "exec stack: mprotect_exec records" 0 \
 [ "$(jq -c 'select(.event == "do_mmap")' "$WORK/out.json" | wc -l)" -gt 0 ] ||
 	fail "exec stack: the run recorded nothing at all"
 
+section ls+python3
 # Ordinary programs raise no alert with the kprobe backend either, which also
 # sees the ELF loader's mappings and execve's own stack setup.
 for cmd in "ls /" "python3 -c pass"; do
@@ -457,6 +479,7 @@ for cmd in "ls /" "python3 -c pass"; do
 		"$(jq -c 'select((.alerts // .data.alerts) != [])' "$WORK/out.json" | wc -l)"
 done
 
+section sigint+sigterm
 # SIGINT and SIGTERM while tracing: the run ends with status 0, whole lines
 # and its summary, and takes its kprobes and instance with it.
 for sig in INT TERM; do
@@ -474,6 +497,7 @@ for sig in INT TERM; do
 	no_instance_of "$TRACER_PID"
 done
 
+section sighup
 # SIGHUP with -o reopens the output file (logrotate's way), probes and all
 # going on: a mapping made after it is in the new file only.
 start_tracer --backend kprobe -- -w anon
@@ -497,6 +521,7 @@ every_line_parses "$WORK/out.1"
 check "SIGHUP: our kprobes after" 0 "$(ours)"
 no_instance_of "$TRACER_PID"
 
+section sigkill+sigsegv
 # A run killed with SIGKILL, or crashed (SIGSEGV: no teardown runs), leaves
 # its probes; the next run removes them.
 for sig in KILL SEGV; do
@@ -522,6 +547,7 @@ for sig in KILL SEGV; do
 	no_instance_of "$crashed"
 	check "SIG$sig: our kprobes after the sweep" 0 "$(ours)"
 done
+section perf
 # The kernel's own mapping records beside the kprobes (issue 14): sh, ls, id,
 # cat exit at once; every executable mapping still has its record, named and
 # hashed (sha256sum in this guest), ld.so and the executables included.
@@ -547,5 +573,6 @@ grep -qxF "$other" "$TRACEFS/kprobe_events" && ok "another tool's kprobe untouch
 echo "-:othertool/do_mmap_other" >> "$TRACEFS/kprobe_events" || fail "cannot remove $other"
 WORK=$WORK SYS_UMOUNT2=$sys_umount2 perl -e \
 	'for my $d (glob "$ENV{WORK}/dev*") { syscall($ENV{SYS_UMOUNT2}, $d, 0) }'
+section end
 echo "guest script took ${SECONDS}s"
 finish
