@@ -266,6 +266,27 @@ echo "test file $f on device $(stat -c '%Hd:%Ld' "$f")"
 # What the memfd loader's record must hash to (mprotect_checks)
 f_sha256=$(sha256sum < "$f" | cut -d' ' -f1)
 
+# trace_loaders [MMAPTRACE OPTIONS]: the mapper's loaders on $f under the tracer,
+# as trace_mapper runs them, but the mapper ends once the tracer has written
+# its mprotect_exec records (at most 30 s), not a fixed 0.2 s after it said
+# "ready": the memfd is hashed only while the mapper lives, and under TCG the
+# time that takes varies with the load. Sets TRACER_PID, MAPPER_PID,
+# TRACER_STATUS and $WORK/maps.
+trace_loaders() {
+	local i
+	start_tracer "$@" -- loaders "$f"
+	wait_for_line ready
+	MAPPER_PID=$(sed -n 's/^ready //p' "$WORK/res")
+	[ -n "$MAPPER_PID" ] || { cat "$WORK/err"; framework_fail "mapper did not start"; }
+	cp "/proc/$MAPPER_PID/maps" "$WORK/maps"
+	for ((i = 0; i < 300; i++)); do
+		[ "$(grep -c '"name":"mprotect_exec"' "$WORK/out.json")" -ge $((3 + pkey)) ] && break
+		sleep 0.1
+	done
+	exec 9>&-
+	wait_tracer
+}
+
 # exec_file_checks WHAT [BACKEND]: the PROT_EXEC mapping of $f at page offset 1 in
 # $WORK/out.json, recorded by BACKEND (kprobe).
 exec_file_checks() {
@@ -332,7 +353,7 @@ elf_loader_checks() {
 
 section kprobe-btf-run
 # One process maps $f, then loads code as a JIT and a memfd loader do (mprotect_checks).
-trace_mapper --backend kprobe -e do_mmap,mprotect_exec --mixed -- loaders "$f"
+trace_loaders --backend kprobe -e do_mmap,mprotect_exec --mixed
 check "tracer exit status" 0 "$TRACER_STATUS"
 cat "$WORK/err"
 every_line_parses "$WORK/out.json"
@@ -421,7 +442,7 @@ mprotect_checks btf
 section tracepoint-run
 # The syscall tracepoint backend in the same kernel, against the same truth
 # (on arm64 6.1 there is no pkey_mprotect and so no tracepoint of it).
-trace_mapper --backend tracepoint -e do_mmap,mprotect_exec --mixed -- loaders "$f"
+trace_loaders --backend tracepoint -e do_mmap,mprotect_exec --mixed
 check "tracepoint: tracer exit status" 0 "$TRACER_STATUS"
 grep -q 'backend: tracepoint' "$WORK/err" && ok "tracepoint: backend named on stderr" ||
 	{ cat "$WORK/err"; fail "tracepoint: stderr does not name the tracepoint backend"; }
@@ -464,7 +485,7 @@ while IFS== read -r key want; do
 	check "fallback table: $key" "$want" "${fallback[$key]:-}"
 done < "$WORK/truth"
 export MMAPTRACE_BTF=none
-trace_mapper --backend kprobe -e do_mmap,mprotect_exec --mixed -- loaders "$f"
+trace_loaders --backend kprobe -e do_mmap,mprotect_exec --mixed
 unset MMAPTRACE_BTF
 check "fallback: tracer exit status" 0 "$TRACER_STATUS"
 grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback named on stderr" ||
