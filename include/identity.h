@@ -24,6 +24,15 @@ int mmt_identity_open(const char *path, uint64_t dev, uint64_t ino, bool open, b
 		      struct mmt_map_info *mi);
 
 /**
+ * mmt_identity_cached() - whether paths are looked up from the dentry cache alone
+ *
+ * openat2(2)'s RESOLVE_CACHED (Linux 5.12): without it mmt_identity_open()
+ * walks a path as open(2) does, where a hung filesystem holds the caller.
+ * Return: true if the running kernel has it.
+ */
+bool mmt_identity_cached(void);
+
+/**
  * mmt_identity_is() - whether @path, in this tool's view, is the inode @dev, @ino
  *
  * For the path filters: a path is the mapping task's view, which another mount

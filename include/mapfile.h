@@ -67,6 +67,21 @@ struct mmt_map_query {
 int mmt_mapfile_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi);
 
 /**
+ * mmt_mapfile_fd_flags() - the open flags of the fd a mapping was made from
+ * @pid: the process that mapped
+ * @fd: the fd argument of the call
+ * @ts: the call's time (CLOCK_MONOTONIC ns): an answer read after it serves
+ * @mi: its dev and ino say which file @fd must hold; f_flags and have_fflags are set
+ *
+ * From /proc/PID/fdinfo, only while @fd still is that file; what a read
+ * younger than @ts showed for the same fd and file answers without reading
+ * again (a storm of mappings of one fd costs one read per drain, not one
+ * per mapping).
+ * Return: 0, or -ENOENT if @fd is not (or no longer) that file or unreadable.
+ */
+int mmt_mapfile_fd_flags(pid_t pid, int64_t fd, uint64_t ts, struct mmt_map_info *mi);
+
+/**
  * mmt_mapfile_prot_before() - the protection of an address in a snapshot older than @ts
  * @pid: the process
  * @addr: the address

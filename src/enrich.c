@@ -24,6 +24,7 @@
 #include "options.h"
 #include "mapfile.h"
 #include "pair.h"
+#include "procfs.h"
 #include "protmap.h"
 #include "thread.h"
 #include "tidmap.h"
@@ -47,6 +48,7 @@ struct mmt_enrich {
 	bool all, follow;
 	struct mmt_tidmap *watched;	/* thread group ids; values unused */
 	bool track_prot;	/* the kernel does not give an mprotect's previous protection */
+	unsigned long long own_mnt_ns;	/* the tool's mount namespace; 0 if unknown */
 	struct {		/* exe_deleted of the last process asked, in drain @batch */
 		pid_t tgid;
 		uint64_t batch;
@@ -235,6 +237,41 @@ static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt
 		mi->open_error[0] = '\0';
 }
 
+/*
+ * The file by the kernel's own record of the call, before any /proc read:
+ * its path, opened from the dentry cache and used only if it leads to the
+ * inode the kernel named (and the probes, where they fetched one). What a
+ * drain of a storm of mappings then costs is one open and one stat each,
+ * not a read of maps (the traced process's mmap lock) and map_files. A
+ * process known to be in another mount namespace, or a path that leads
+ * elsewhere now (renamed, deleted, another root), goes through /proc; so
+ * does every file where a path walk could ask a filesystem (before 5.12).
+ * Return: true if @mi holds the file.
+ */
+static bool resolve_by_kmap(const struct mmt_enrich *t, const struct mmt_mapping *m,
+			    const struct mmt_thread *th, bool open, bool fs,
+			    struct mmt_map_info *mi)
+{
+	const struct mmt_event *k = &m->kmap, *en = &m->enter;
+
+	if (!m->have_kmap || !(k->have & MMT_HAVE_PATH) || !k->ino || !mmt_identity_cached())
+		return false;
+	if (th->have_mnt_ns && t->own_mnt_ns && th->mnt_ns != t->own_mnt_ns)
+		return false;
+	if (((en->have & MMT_HAVE_INO) && en->ino != k->ino) ||
+	    ((en->have & MMT_HAVE_DEV) && en->dev != k->dev))
+		return false;
+	if (mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi) == 0) {
+		mi->path = strdup(k->path);
+		if (mi->path)
+			return true;
+	}
+	mmt_mapfile_release(mi);
+	memset(mi, 0, sizeof(*mi));
+	mi->fd = -1;
+	return false;
+}
+
 /* With -a every process, else those traced: CMD or -p, and (-f) their children. */
 static bool watched(const struct mmt_enrich *t, pid_t tgid)
 {
@@ -268,19 +305,28 @@ static int emit_mapping(struct mmt_enrich *t, struct mmt_mapping *m)
 	}
 	if (ok && !(m->enter.flags & MAP_ANONYMOUS)) {
 		struct mmt_file_id id = { m->enter.dev, m->enter.ino };
+		/* The open flags only for do_mmap records, where the probes lack them. */
+		bool flags = (t->f->events & MMT_EV_DO_MMAP) && (m->enter.have & MMT_HAVE_FD) &&
+			     !(m->enter.have & MMT_HAVE_FFLAGS);
 		struct mmt_map_query q = {
 			.tid = m->tid, .tgid = th->tgid, .addr = (uint64_t)m->ret,
 			.len = m->enter.len, .pgoff = m->enter.pgoff, .ts = m->ts_exit,
-			.fd = (m->enter.have & MMT_HAVE_FD) ? m->enter.fd : -1,
+			.fd = flags ? m->enter.fd : -1,
 			.want = (m->enter.have & MMT_HAVE_INO) && (m->enter.have & MMT_HAVE_DEV) ?
 				&id : NULL,
 			.open = exec,
 			.fs = (m->enter.prot & PROT_EXEC) != 0,
 		};
 
-		mmt_mapfile_resolve(&q, &mi);
-		if (m->have_kmap)
-			apply_kmap(&m->kmap, exec, q.fs, &mi);
+		if (resolve_by_kmap(t, m, th, exec, q.fs, &mi)) {
+			if (q.fd >= 0)
+				(void)mmt_mapfile_fd_flags(th->tgid ? th->tgid : m->tid, q.fd,
+							   q.ts, &mi);
+		} else {
+			mmt_mapfile_resolve(&q, &mi);
+			if (m->have_kmap)
+				apply_kmap(&m->kmap, exec, q.fs, &mi);
+		}
 		if (path_excluded(t->f, &mi)) {
 			t->filtered++;
 			mmt_mapfile_release(&mi);
@@ -518,6 +564,8 @@ struct mmt_enrich *mmt_enrich_new(const struct mmt_filters *filters, struct mmt_
 		goto out_nomem;
 	if (mmt_host_read(&t->host) < 0)
 		snprintf(t->host.name, sizeof(t->host.name), "?");
+	if (mmt_procfs_mnt_ns(getpid(), &t->own_mnt_ns) < 0)
+		t->own_mnt_ns = 0;
 	if ((filters->events & MMT_EV_MPROTECT_EXEC) && !(t->protmap = mmt_protmap_new()))
 		goto out_nomem;
 	/* Only mmap_exec and mprotect_exec hash: the worker and libmagic's database are not free. */

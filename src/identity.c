@@ -30,9 +30,10 @@
  * the path still holds the caller. Return: the fd, or -1 with errno
  * (EAGAIN: some part of the path is not cached).
  */
+static bool no_cached;
+
 static int open_cached(const char *path)
 {
-	static bool no_cached;
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC,
 		.resolve = RESOLVE_CACHED,
@@ -46,6 +47,20 @@ static int open_cached(const char *path)
 		no_cached = true;
 	}
 	return open(path, O_PATH | O_CLOEXEC);
+}
+
+bool mmt_identity_cached(void)
+{
+	static bool asked;
+	int fd;
+
+	if (!asked) {
+		asked = true;
+		fd = open_cached("/");
+		if (fd >= 0)
+			close(fd);
+	}
+	return !no_cached;
 }
 
 bool mmt_identity_is(const char *path, uint64_t dev, uint64_t ino)

@@ -220,13 +220,43 @@ static void set_id(struct mmt_map_info *mi, const struct stat *st)
 	mi->ctime_nsec = st->st_ctim.tv_nsec;
 }
 
-/* Open flags of @fd, but only while @fd still is the mapped file. */
-static void fd_flags(pid_t tid, int64_t fd, struct mmt_map_info *mi)
+/*
+ * The open flags of the last fds asked, each as fdinfo showed them at
+ * @taken, for the events older than that: read again for each of a
+ * storm's mappings of one fd they would say the same, later still.
+ */
+#define FLAG_SLOTS	16
+
+static struct {
+	pid_t pid;
+	int64_t fd;
+	uint64_t dev, ino;
+	uint64_t taken;		/* CLOCK_MONOTONIC ns, before the read began */
+	bool ok;		/* fdinfo showed this file there */
+	uint32_t flags;
+} flag_slots[FLAG_SLOTS];
+
+int mmt_mapfile_fd_flags(pid_t pid, int64_t fd, uint64_t ts, struct mmt_map_info *mi)
 {
 	struct mmt_file_id want = { .dev = mi->dev, .ino = mi->ino };
+	unsigned int i = ((unsigned int)pid * 31u + (unsigned int)fd) % FLAG_SLOTS;
+	int r;
 
-	if (mmt_procfs_fd_flags(tid, fd, &want, &mi->f_flags) == 0)
-		mi->have_fflags = true;
+	if (!(flag_slots[i].pid == pid && flag_slots[i].fd == fd && flag_slots[i].dev == mi->dev &&
+	      flag_slots[i].ino == mi->ino && flag_slots[i].taken > ts)) {
+		flag_slots[i].taken = mmt_mono_ns();
+		r = mmt_procfs_fd_flags(pid, fd, &want, &flag_slots[i].flags);
+		flag_slots[i].pid = pid;
+		flag_slots[i].fd = fd;
+		flag_slots[i].dev = mi->dev;
+		flag_slots[i].ino = mi->ino;
+		flag_slots[i].ok = r == 0;
+	}
+	if (!flag_slots[i].ok)
+		return -ENOENT;
+	mi->f_flags = flag_slots[i].flags;
+	mi->have_fflags = true;
+	return 0;
 }
 
 static void set_gone(struct mmt_map_info *mi, int err)
@@ -475,7 +505,7 @@ int mmt_mapfile_resolve(const struct mmt_map_query *q, struct mmt_map_info *mi)
 	if ((!q->range && !vma_matches(&v, q)) || (q->want && !mmt_file_id_same(q->want, &got)))
 		return set_replaced(mi);
 	if (q->fd >= 0)
-		fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, mi);
+		(void)mmt_mapfile_fd_flags(q->tgid > 0 ? q->tgid : q->tid, q->fd, q->ts, mi);
 	return 0;
 }
 

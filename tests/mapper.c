@@ -13,6 +13,8 @@
  *   fork FILE        a child maps FILE PROT_EXEC (and, like the parent, waits)
  *   many N           N anonymous mmap+munmap (for lost-event tests)
  *   exec-many N FILE map FILE PROT_EXEC N times
+ *   exec-storm N FILE  map a page of FILE PROT_EXEC and unmap it at once, N times
+ *                    (one fd; prints only "map=storm count=N")
  *   rename-over F N  map F PROT_EXEC, then rename N over F (the path now names N)
  *   dlopen LIB       dlopen() LIB: ld.so maps it, as for any plugin
  *   devzero          map /dev/zero PROT_READ|PROT_EXEC
@@ -606,6 +608,16 @@ int main(int argc, char **argv)
 		for (k = 0; k < n; k++)
 			map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0,
 				   "exec");
+	} else if (!strcmp(argv[i], "exec-storm") && i + 2 < argc) {
+		int n = atoi(argv[i + 1]), k, fd = open_or_die(argv[i + 2]);
+
+		for (k = 0; k < n; k++) {
+			void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+
+			if (p == MAP_FAILED || munmap(p, (size_t)page))
+				return 2;
+		}
+		printf("map=storm count=%d\n", n);
 	} else if (!strcmp(argv[i], "rename-over") && i + 2 < argc) {
 		map_exec(argv[i + 1]);
 		if (rename(argv[i + 2], argv[i + 1]) < 0)
