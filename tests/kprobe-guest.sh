@@ -84,14 +84,14 @@ echo "time: guest up $(cut -d' ' -f1 /proc/uptime) s when the script began"
 btf_truth() {
 	local protos
 	bpftool btf dump file "$1" format raw > "$WORK/btf.raw" || return 1
-	protos=$(sed -En "s/^\[[0-9]+\] FUNC '(do_mmap|mprotect_fixup)' type_id=([0-9]+) .*/\2/p" \
+	protos=$(sed -En "s/^\[[0-9]+\] FUNC '(do_mmap|mprotect_fixup|commit_creds)' type_id=([0-9]+) .*/\2/p" \
 		"$WORK/btf.raw")
 	# "[ID] KIND 'NAME' type_id=REF ..." per type; then, for structs, unions and
 	# prototypes, "<tab>'NAME' type_id=T bits_offset=B" per member or parameter.
 	# Only what the layout needs is kept: the dump has some 300,000 lines.
 	awk -v protos="$protos" '
 	BEGIN {
-		split("file inode super_block vm_area_struct timespec64 (anon)", w)
+		split("file inode super_block vm_area_struct timespec64 cred (anon)", w)
 		for (i in w)
 			wanted[w[i]] = 1
 		split(protos, w)
@@ -133,7 +133,7 @@ btf_truth() {
 		k = $2
 		nm = substr($3, 2, length($3) - 2)
 		keep = 0
-		if (k == "FUNC" && (nm == "do_mmap" || nm == "mprotect_fixup")) {
+		if (k == "FUNC" && (nm == "do_mmap" || nm == "mprotect_fixup" || nm == "commit_creds")) {
 			proto[nm] = substr($4, 9)
 		} else if (k == "FUNC_PROTO" && cur in wanted_proto) {
 			keep = 1
@@ -181,6 +181,10 @@ btf_truth() {
 			printf "mp_arg_%s=%d\n", a[i], arg("mprotect_fixup", a[i])
 		printf "off_vma_vm_flags=%d\noff_vma_vm_file=%d\n", off("vm_area_struct", "vm_flags"),
 			off("vm_area_struct", "vm_file")
+		printf "cc_arg_new=%d\n", arg("commit_creds", "new")
+		split("uid euid gid", a)
+		for (i = 1; i in a; i++)
+			printf "off_cred_%s=%d\n", a[i], off("cred", a[i])
 	}' "$WORK/btf.raw"
 }
 
