@@ -484,6 +484,16 @@ creds_checks() {
 }
 section creds
 creds_checks creds "$MAPPER" -n setuid-exec
+# The 32-bit (compat) setuid(), which no syscall tracepoint sees: a static
+# program, where the build could make one (gcc-multilib).
+if [ "$arch" != x86_64 ]; then
+	ok "creds: no 32-bit check on $arch"
+elif [ -x "$builddir/tests/setuid32" ]; then
+	cp "$builddir/tests/setuid32" "$WORK/" || framework_fail "cannot copy tests/setuid32"
+	creds_checks "creds 32-bit" "$WORK/setuid32"
+else
+	fail "creds: no tests/setuid32 (configure found no 32-bit static compiler: gcc-multilib)"
+fi
 
 section tracepoint-run
 # The syscall tracepoint backend in the same kernel, against the same truth
