@@ -2,7 +2,7 @@
 #ifndef MMT_BTF_H
 #define MMT_BTF_H
 
-/* Kernel layout needed by the do_mmap and mprotect_fixup kprobes */
+/* Kernel layout needed by the do_mmap, mprotect_fixup and commit_creds kprobes */
 
 /**
  * struct mmt_btf_layout - where do_mmap's arguments and the fields we dereference live
@@ -33,6 +33,12 @@
  * @mp_arg_newflags: likewise for newflags
  * @off_vma_vm_flags: byte offset of struct vm_area_struct.vm_flags; -1 if unknown
  * @off_vma_vm_file: byte offset of struct vm_area_struct.vm_file; -1 if unknown
+ * @cc_arg_new: 1-based $argN of commit_creds()'s @new (the task's credentials from now
+ *	on); 0 if commit_creds is not in the BTF (then a task's ids come from /proc only)
+ * @off_cred_uid: byte offset of struct cred.uid (a kuid_t: one u32); -1 if unknown or
+ *	not 4 bytes wide
+ * @off_cred_euid: likewise for struct cred.euid
+ * @off_cred_gid: likewise for struct cred.gid (a kgid_t)
  * @source: where the values came from, e.g. "btf:/sys/kernel/btf/vmlinux" or "fallback:6.1";
  *	points to static storage, never freed by the caller
  */
@@ -44,6 +50,8 @@ struct mmt_btf_layout {
 	int size_i_ino, size_s_dev, size_f_flags;
 	int mp_arg_vma, mp_arg_start, mp_arg_end, mp_arg_newflags;
 	int off_vma_vm_flags, off_vma_vm_file;
+	int cc_arg_new;
+	int off_cred_uid, off_cred_euid, off_cred_gid;
 	const char *source;
 };
 

@@ -29,7 +29,8 @@ enum mmt_event_role {
 				   mapping, made inside the call (or the ELF loader, or an
 				   mprotect that made a range executable) */
 	MMT_ROLE_TASK_COMM,	/* perf's PERF_RECORD_COMM of an exec: the new image's name */
-	MMT_ROLE_TASK_CREDS,	/* a set*uid()/set*gid() call succeeded: the ids changed */
+	MMT_ROLE_TASK_CREDS,	/* a set*uid()/set*gid() call succeeded: the ids changed (with
+				   MMT_HAVE_IDS, commit_creds: to uid, euid and gid) */
 	MMT_ROLE_TASK_NS,	/* an unshare()/setns() call succeeded: its namespaces changed */
 };
 
@@ -46,6 +47,7 @@ enum {
 	MMT_HAVE_PREV_PROT	= 1u << 8,	/* mprotect_fixup: the VMA's protection before */
 	MMT_HAVE_PATH		= 1u << 9,	/* KMAP: the kernel's d_path of the file */
 	MMT_HAVE_INO_GEN	= 1u << 10,	/* KMAP: the inode's generation */
+	MMT_HAVE_IDS		= 1u << 11,	/* TASK_CREDS: uid, euid and gid */
 };
 
 /* One decoded event, as the ring reader hands it on (entry or return). */
@@ -68,6 +70,8 @@ struct mmt_event {
 	uint64_t clone_flags;
 	char comm[16];		/* task_newtask: the new task's name; task_rename, TASK_COMM:
 				   the new name */
+	uint32_t uid, euid, gid;	/* TASK_CREDS with MMT_HAVE_IDS: the thread's ids from
+					   now on (real user, effective user, real group) */
 	/* KMAP: the process, the file's name (owned by the source's queue), its generation */
 	pid_t tgid;
 	const char *path;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The do_mmap kprobe and kretprobe (and mprotect_fixup's, where the layout
- * has it): their definitions, built from the kernel
+ * The do_mmap kprobe and kretprobe (and mprotect_fixup's, and a commit_creds
+ * kprobe, where the layout has them): their definitions, built from the kernel
  * layout (btf.c), their creation and removal in kprobe_events, and their
  * missed-hit counts from kprobe_profile.
  */
@@ -18,6 +18,7 @@ struct mmt_kprobe;
 /* The probed functions */
 #define MMT_KPROBE_FUNC		"do_mmap"
 #define MMT_KPROBE_MPROTECT_FUNC	"mprotect_fixup"
+#define MMT_KPROBE_CREDS_FUNC	"commit_creds"
 
 /*
  * Kprobe event groups are MMT_GROUP_PREFIX + pid: a group name cannot contain
@@ -133,6 +134,18 @@ const char *mmt_kprobe_return_event(const struct mmt_kprobe *k);
 bool mmt_kprobe_has_mprotect(const struct mmt_kprobe *k);
 const char *mmt_kprobe_mprotect_entry_event(const struct mmt_kprobe *k);
 const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k);
+
+/**
+ * mmt_kprobe_has_creds() - whether commit_creds is probed too
+ * @k: the definitions
+ *
+ * False when the layout lacks commit_creds's argument or struct cred's ids.
+ * Its event (fields uid, euid and gid: the task's ids from then on) has no
+ * return probe.
+ * Return: true if mmt_kprobe_create() adds the commit_creds kprobe.
+ */
+bool mmt_kprobe_has_creds(const struct mmt_kprobe *k);
+const char *mmt_kprobe_creds_event(const struct mmt_kprobe *k);
 
 /**
  * mmt_kprobe_entries_counted() - whether mmt_kprobe_missed()'s @entry is a count

@@ -140,9 +140,11 @@ void mmt_probe_describe(const struct mmt_probe *probe, bool kernel_records);
  * mmt_probe_tracks_creds() - whether the calls that change a task's real ids are traced
  * @probe: the probe
  *
- * Return: true if every successful set*uid()/set*gid() call of a traced task
- * reaches the ring as a MMT_ROLE_TASK_CREDS event (the tracepoint backend, on a
- * kernel with those syscall events).
+ * Return: true if every change of a traced task's ids reaches the ring as a
+ * MMT_ROLE_TASK_CREDS event: on the kprobe backend, commit_creds's, with the
+ * new ids (MMT_HAVE_IDS); on the tracepoint backend, on a kernel with those
+ * syscall events, each successful set*uid()/set*gid() call (not the 32-bit
+ * ones, which syscall tracepoints do not see), after which /proc says which.
  */
 bool mmt_probe_tracks_creds(const struct mmt_probe *probe);
 

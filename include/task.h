@@ -137,8 +137,8 @@ int mmt_task_read(struct mmt_task_reader *r, pid_t tid, struct mmt_task *t);
  * @tgid: its process
  * @ppid: the process's parent (its creator's process at fork, or /proc's while it lived)
  * @comm: its name (from fork, an exec's COMM record or a rename); NULL if unknown
- * @have_ids: @uid and @gid are its real ids for certain: read from /proc, or its
- *	creator's at fork with no set*id() call since (the calls are traced)
+ * @have_ids: @uid and @gid are its real ids for certain: read from /proc, said by
+ *	commit_creds, or its creator's at fork with no change since (changes are traced)
  * @uid: real user id
  * @gid: real group id
  * @start_time: the thread's start, in clock ticks since boot as stat's field 22

@@ -40,7 +40,8 @@ struct mmt_thread {
 	char comm[16];		/* raw bytes; valid if have_comm */
 	bool have_comm;
 	bool probed;		/* /proc was read (or its creator's copied) since the last exec */
-	bool have_uid;		/* uid, euid were read from /proc (or copied at fork) */
+	bool have_uid;		/* uid, euid were read from /proc (or copied at fork, or
+				   said by commit_creds) */
 	uid_t uid, euid;	/* uid is the real one */
 	int err;		/* -errno of the last /proc read (-ENOENT: gone) */
 	bool born;		/* its creation was seen: start times are the fork's */
@@ -82,10 +83,12 @@ void mmt_threads_free(struct mmt_threads *th);
 /**
  * mmt_threads_track_creds() - say whether the calls that change real ids are traced
  * @th: the table
- * @on: every successful set*uid()/set*gid() call reaches mmt_threads_event()
+ * @on: every change of a task's ids reaches mmt_threads_event() as a
+ *	%MMT_ROLE_TASK_CREDS event (mmt_probe_tracks_creds())
  *
  * Only then is a child's user and group, copied from its creator at fork,
  * still its own when it is gone; otherwise only /proc says them. Off at first.
+ * An event with %MMT_HAVE_IDS sets the thread's ids whether or not this is on.
  */
 void mmt_threads_track_creds(struct mmt_threads *th, bool on);
 
@@ -158,7 +161,8 @@ const struct mmt_task *mmt_threads_parent(struct mmt_threads *th, const struct m
  * @ev: any event; only the task events change anything
  *
  * A new task gets its creator's process (a thread) or its own, and its
- * creator's user; a rename changes the name and drops the details (they are read
+ * creator's user; a creds event with %MMT_HAVE_IDS gives its thread those
+ * ids (one without, a set*id() call's, has /proc read again); a rename changes the name and drops the details (they are read
  * again, with the new name, at the next record); an exec drops the details (a new
  * exe and command line) and has /proc read again at the next mmt_threads_get();
  * an exit forgets the thread (mmt_threads_forget()).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * btf.c - do_mmap and mprotect_fixup argument positions and struct offsets from BTF
+ * btf.c - do_mmap, mprotect_fixup and commit_creds argument positions and struct offsets
+ * from BTF
  *
  * A minimal reader of the raw BTF format (see linux/btf.h): it indexes the type section
  * once, then looks up one FUNC and a few struct members by name. No libbpf, because we
@@ -47,6 +48,9 @@ static void layout_init(struct mmt_btf_layout *out)
 	out->off_inode_ctime_nsec = -1;
 	out->off_vma_vm_flags = -1;
 	out->off_vma_vm_file = -1;
+	out->off_cred_uid = -1;
+	out->off_cred_euid = -1;
+	out->off_cred_gid = -1;
 }
 
 /* Bytes that follow struct btf_type for this kind, or -1 for a kind we do not know */
@@ -398,6 +402,33 @@ static void find_mprotect_layout(const struct btf *btf, struct mmt_btf_layout *o
 	out->off_vma_vm_file = member_offset(btf, "vm_area_struct", "vm_file", NULL);
 }
 
+/* Byte offset of the id @name in struct cred, or -1 unless it is the u32 the probe fetches */
+static int cred_offset(const struct btf *btf, const char *name)
+{
+	int size = 0, off = member_offset(btf, "cred", name, &size);
+
+	return size == 4 ? off : -1;
+}
+
+/*
+ * commit_creds(new) is where every change of a task's ids lands: the set*id()
+ * calls (the 32-bit ones too), an exec of a setuid file, capset, keyctl. Its
+ * argument is the task's struct cred from then on, whose kuid_t and kgid_t
+ * are each a struct of one u32.
+ */
+static void find_creds_layout(const struct btf *btf, struct mmt_btf_layout *out)
+{
+	static const struct param_slot params[] = { SLOT("new", cc_arg_new) };
+
+	if (find_args(btf, "commit_creds", params, 1, out) || !out->cc_arg_new) {
+		out->cc_arg_new = 0;
+		return;
+	}
+	out->off_cred_uid = cred_offset(btf, "uid");
+	out->off_cred_euid = cred_offset(btf, "euid");
+	out->off_cred_gid = cred_offset(btf, "gid");
+}
+
 int mmt_btf_layout_load(const char *path, struct mmt_btf_layout *out)
 {
 	struct btf btf = { 0 };
@@ -426,6 +457,7 @@ int mmt_btf_layout_load(const char *path, struct mmt_btf_layout *out)
 	out->off_sb_s_dev = member_offset(&btf, "super_block", "s_dev", &out->size_s_dev);
 	find_ctime(&btf, out);
 	find_mprotect_layout(&btf, out);
+	find_creds_layout(&btf, out);
 	snprintf(source_buf, sizeof(source_buf), "btf:%s", path);
 	out->source = source_buf;
 
@@ -441,6 +473,9 @@ out_free:
  * and 6.12.NN+deb12) booted by scripts/qemu-run, and the same on their arm64 builds
  * (5.10.0-32, 6.1.0-57, 6.12.118: make check-arm64). A custom config or another distribution's kernel can lay the structs
  * out differently, so these may be wrong there: they are a guess, used only without BTF.
+ * struct cred's ids sit at the same offsets in all six, behind an atomic_long_t usage
+ * count (read from each image's BTF by bpftool); a row without cc_arg_new places no
+ * commit_creds probe.
  */
 static const struct {
 	const char *prefix;	/* uname -r up to and including the dot after the minor */
@@ -458,6 +493,7 @@ static const struct {
 		.size_i_ino = 8, .size_s_dev = 4, .size_f_flags = 4,
 		.mp_arg_vma = 1, .mp_arg_start = 3, .mp_arg_end = 4, .mp_arg_newflags = 5,
 		.off_vma_vm_flags = 80, .off_vma_vm_file = 160,
+		.cc_arg_new = 1, .off_cred_uid = 8, .off_cred_euid = 24, .off_cred_gid = 12,
 	} },
 	{ "6.1.", "fallback:6.1", {
 		.arg_file = 1, .arg_addr = 2, .arg_len = 3, .arg_prot = 4, .arg_flags = 5,
@@ -469,6 +505,7 @@ static const struct {
 		.size_i_ino = 8, .size_s_dev = 4, .size_f_flags = 4,
 		.mp_arg_vma = 2, .mp_arg_start = 4, .mp_arg_end = 5, .mp_arg_newflags = 6,
 		.off_vma_vm_flags = 32, .off_vma_vm_file = 112,
+		.cc_arg_new = 1, .off_cred_uid = 8, .off_cred_euid = 24, .off_cred_gid = 12,
 	} },
 	{ "6.12.", "fallback:6.12", {
 		.arg_file = 1, .arg_addr = 2, .arg_len = 3, .arg_prot = 4, .arg_flags = 5,
@@ -480,6 +517,7 @@ static const struct {
 		.size_i_ino = 8, .size_s_dev = 4, .size_f_flags = 4,
 		.mp_arg_vma = 3, .mp_arg_start = 5, .mp_arg_end = 6, .mp_arg_newflags = 7,
 		.off_vma_vm_flags = 32, .off_vma_vm_file = 128,
+		.cc_arg_new = 1, .off_cred_uid = 8, .off_cred_euid = 24, .off_cred_gid = 12,
 	} },
 };
 

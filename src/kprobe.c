@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The do_mmap kprobe pair, and the mprotect_fixup pair where the kernel's
- * layout has it. The definitions are text for kprobe_events, built
+ * The do_mmap kprobe pair, the mprotect_fixup pair and the commit_creds
+ * kprobe where the kernel's layout has them. The definitions are text for kprobe_events, built
  * once from the kernel layout; the same text is what --print-probes shows and
  * what is written, so an operator audits exactly what runs.
  *
@@ -53,6 +53,8 @@ struct mmt_kprobe {
 	char mp_entry_event[48];
 	char mp_return_event[48];
 	char mp_entry_args[512];	/* "" when mprotect_fixup is not probed */
+	char creds_event[48];
+	char creds_args[160];		/* "" when commit_creds is not probed */
 	int maxactive;
 	bool faults_missed;	/* the kernel counts a fault in a fetch as a miss */
 	struct missed_cols base;	/* the columns once all our probes existed */
@@ -62,6 +64,7 @@ struct mmt_kprobe {
 	bool return_created;
 	bool mp_entry_created;
 	bool mp_return_created;
+	bool creds_created;
 };
 
 bool mmt_kprobe_available(void)
@@ -188,6 +191,25 @@ static int build_mprotect(struct mmt_kprobe *k)
 }
 
 /*
+ * commit_creds(new): the ids a task has from now on, at the one place every
+ * change of them goes through (set*id(), the 32-bit calls too, and an exec
+ * of a setuid file). No return probe: it cannot fail. Without the cred's
+ * offsets nothing is probed, and the ids come from /proc alone.
+ */
+static int build_creds(struct mmt_kprobe *k)
+{
+	const struct mmt_btf_layout *l = &k->layout;
+
+	k->creds_args[0] = '\0';
+	if (!l->cc_arg_new || l->off_cred_uid < 0 || l->off_cred_euid < 0 || l->off_cred_gid < 0)
+		return 0;
+	return appendf(k->creds_args, sizeof(k->creds_args),
+		       "uid=+%d($arg%d):u32 euid=+%d($arg%d):u32 gid=+%d($arg%d):u32",
+		       l->off_cred_uid, l->cc_arg_new, l->off_cred_euid, l->cc_arg_new,
+		       l->off_cred_gid, l->cc_arg_new);
+}
+
+/*
  * A kretprobe needs a free instance for each task inside do_mmap at the same
  * time. do_mmap sleeps (page allocation, a file's ->mmap), so far more tasks
  * than CPUs can be inside it, and the kernel's default of max(10, 2 * CPUs)
@@ -291,9 +313,12 @@ struct mmt_kprobe *mmt_kprobe_alloc(pid_t pid)
 		 (int)pid);
 	snprintf(k->mp_return_event, sizeof(k->mp_return_event),
 		 MMT_KPROBE_MPROTECT_FUNC "_return_%d", (int)pid);
+	snprintf(k->creds_event, sizeof(k->creds_event), MMT_KPROBE_CREDS_FUNC "_%d", (int)pid);
 	r = build_entry(k);
 	if (!r)
 		r = build_mprotect(k);
+	if (!r)
+		r = build_creds(k);
 	if (r < 0) {
 		mmt_perror(r, "kprobe definition too long");
 		goto out_free;
@@ -332,13 +357,23 @@ int mmt_kprobe_describe(const struct mmt_kprobe *k, FILE *f)
 	    fprintf(f, "mmaptrace: this kernel (before 5.14) counts a fault in a probe's fetch "
 		    "as a miss: entries missed are not counted, returns missed are\n") < 0)
 		return -errno;
-	if (!k->mp_entry_args[0])
-		return fprintf(f, "mmaptrace: no %s in the layout: mprotect is watched through the "
-			       "syscall tracepoints\n", MMT_KPROBE_MPROTECT_FUNC) < 0 ? -errno : 0;
-	if (fprintf(f, "mmaptrace: kprobe layout: %s(vma=$arg%d start=$arg%d end=$arg%d "
-		    "newflags=$arg%d), vm_area_struct.vm_flags=%d vm_area_struct.vm_file=%d\n",
-		    MMT_KPROBE_MPROTECT_FUNC, l->mp_arg_vma, l->mp_arg_start, l->mp_arg_end,
-		    l->mp_arg_newflags, l->off_vma_vm_flags, l->off_vma_vm_file) < 0)
+	if (!k->mp_entry_args[0]) {
+		if (fprintf(f, "mmaptrace: no %s in the layout: mprotect is watched through the "
+			    "syscall tracepoints\n", MMT_KPROBE_MPROTECT_FUNC) < 0)
+			return -errno;
+	} else if (fprintf(f, "mmaptrace: kprobe layout: %s(vma=$arg%d start=$arg%d end=$arg%d "
+			   "newflags=$arg%d), vm_area_struct.vm_flags=%d vm_area_struct.vm_file=%d\n",
+			   MMT_KPROBE_MPROTECT_FUNC, l->mp_arg_vma, l->mp_arg_start, l->mp_arg_end,
+			   l->mp_arg_newflags, l->off_vma_vm_flags, l->off_vma_vm_file) < 0) {
+		return -errno;
+	}
+	if (!k->creds_args[0])
+		return fprintf(f, "mmaptrace: no %s in the layout: a task's ids come from /proc "
+			       "alone (unknown for a process gone before it was read)\n",
+			       MMT_KPROBE_CREDS_FUNC) < 0 ? -errno : 0;
+	if (fprintf(f, "mmaptrace: kprobe layout: %s(new=$arg%d), cred.uid=%d cred.euid=%d "
+		    "cred.gid=%d\n", MMT_KPROBE_CREDS_FUNC, l->cc_arg_new, l->off_cred_uid,
+		    l->off_cred_euid, l->off_cred_gid) < 0)
 		return -errno;
 	return 0;
 }
@@ -373,16 +408,29 @@ static void mp_return_line(const struct mmt_kprobe *k, char *buf, size_t size)
 		 k->mp_return_event, MMT_KPROBE_MPROTECT_FUNC);
 }
 
+static void creds_line(const struct mmt_kprobe *k, char *buf, size_t size)
+{
+	snprintf(buf, size, "p:%s/%s %s %s", k->group, k->creds_event, MMT_KPROBE_CREDS_FUNC,
+		 k->creds_args);
+}
+
 int mmt_kprobe_print(const struct mmt_kprobe *k, FILE *f)
 {
-	void (*const lines[])(const struct mmt_kprobe *, char *, size_t) = {
-		entry_line, return_line, mp_entry_line, mp_return_line,
+	const struct {
+		void (*make)(const struct mmt_kprobe *, char *, size_t);
+		bool on;
+	} lines[] = {
+		{ entry_line, true }, { return_line, true },
+		{ mp_entry_line, k->mp_entry_args[0] }, { mp_return_line, k->mp_entry_args[0] },
+		{ creds_line, k->creds_args[0] },
 	};
 	char line[1200];
 	size_t i;
 
-	for (i = 0; i < (k->mp_entry_args[0] ? 4 : 2); i++) {
-		lines[i](k, line, sizeof(line));
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (!lines[i].on)
+			continue;
+		lines[i].make(k, line, sizeof(line));
 		if (fprintf(f, "%s\n", line) < 0)
 			return -errno;
 	}
@@ -488,6 +536,12 @@ int mmt_kprobe_create(struct mmt_kprobe *k)
 		r = create_one(k, mp_return_line, &k->mp_return_created);
 	if (!r && k->mp_entry_args[0])
 		r = create_one(k, mp_entry_line, &k->mp_entry_created);
+	/* Not fatal: without it the ids come from /proc alone, as without the layout. */
+	if (!r && k->creds_args[0] && create_one(k, creds_line, &k->creds_created) < 0) {
+		mmt_error("%s is not probed: a task's ids come from /proc alone",
+			  MMT_KPROBE_CREDS_FUNC);
+		k->creds_args[0] = '\0';
+	}
 	if (r < 0) {
 		mmt_kprobe_destroy(k);
 		return r;
@@ -510,6 +564,8 @@ int mmt_kprobe_destroy(struct mmt_kprobe *k)
 	int r = 0, e;
 
 	/* Returns before entries, mprotect_fixup's before do_mmap's; the first error counts. */
+	e = delete_created(k, &k->creds_created, k->creds_event);
+	r = r ?: e;
 	e = delete_created(k, &k->mp_return_created, k->mp_return_event);
 	r = r ?: e;
 	e = delete_created(k, &k->mp_entry_created, k->mp_entry_event);
@@ -549,6 +605,16 @@ const char *mmt_kprobe_mprotect_entry_event(const struct mmt_kprobe *k)
 const char *mmt_kprobe_mprotect_return_event(const struct mmt_kprobe *k)
 {
 	return k->mp_return_event;
+}
+
+bool mmt_kprobe_has_creds(const struct mmt_kprobe *k)
+{
+	return k->creds_args[0] != '\0';
+}
+
+const char *mmt_kprobe_creds_event(const struct mmt_kprobe *k)
+{
+	return k->creds_event;
 }
 
 /*

@@ -7,8 +7,8 @@
  * instance from a live one and remove only the former.
  *
  * The kprobe backend adds a do_mmap kprobe and kretprobe in the group
- * "mmaptrace_PID" (kprobe.c), and an mprotect_fixup pair, enabled only in
- * the instance. The same lock
+ * "mmaptrace_PID" (kprobe.c), an mprotect_fixup pair and a commit_creds
+ * kprobe, enabled only in the instance. The same lock
  * tells whose they are; they go after the instance, because the kernel will
  * not delete a probe that is still enabled somewhere.
  */
@@ -86,7 +86,8 @@ static const struct mmt_probe_event pkey_tracepoints[] = {
  * process gone before /proc could show them. Only where the syscall
  * tracepoints are on anyway (the tracepoint backend): there they cost one
  * bit test per call; on the kprobe backend they would turn on the slow
- * syscall path for every task, so there the ids come from /proc alone.
+ * syscall path for every task, so there the commit_creds kprobe says the
+ * new ids themselves (and sees the 32-bit calls, which these do not).
  */
 static const struct mmt_probe_event cred_tracepoints[] = {
 	{ "syscalls", "sys_exit_setuid", MMT_ROLE_TASK_CREDS, "ret == 0" },
@@ -486,7 +487,7 @@ static int configure(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 /* Makes the probes; on failure a message has been printed. */
 static int kprobe_setup(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 {
-	struct mmt_probe_event e[8];
+	struct mmt_probe_event e[9];
 	int r;
 
 	p->kprobe = mmt_kprobe_alloc(getpid());
@@ -521,12 +522,18 @@ static int kprobe_setup(struct mmt_probe *p, const struct mmt_probe_opts *opts)
 	e[7] = (struct mmt_probe_event){ mmt_kprobe_group(p->kprobe),
 					 mmt_kprobe_mprotect_return_event(p->kprobe),
 					 MMT_ROLE_MPROT_EXIT };
+	/* Every change of a task's ids, with the new ids: a process gone still has its own. */
+	e[8] = (struct mmt_probe_event){ mmt_kprobe_group(p->kprobe),
+					 mmt_kprobe_creds_event(p->kprobe), MMT_ROLE_TASK_CREDS };
 	p->backend = MMT_BACKEND_KPROBE;
 	add_events(p, e, 6);
 	if (opts->mprotect && mmt_kprobe_has_mprotect(p->kprobe))
 		add_events(p, e + 6, 2);
 	else if (opts->mprotect)
 		add_mprotect_tracepoints(p);
+	p->creds = mmt_kprobe_has_creds(p->kprobe);
+	if (p->creds)
+		add_events(p, e + 8, 1);
 	return 0;
 
 out_free:

@@ -40,7 +40,7 @@
 enum field_id {
 	F_ADDR, F_LEN, F_PROT, F_FLAGS, F_FD, F_OFF, F_PGOFF, F_RET, F_FILE,
 	F_INO, F_SDEV, F_CTIME_SEC, F_CTIME_NSEC, F_FFLAGS, F_VMFLAGS, F_PID, F_CLONE_FLAGS,
-	F_START, F_END, F_NEWFLAGS, F_OLDFLAGS,
+	F_START, F_END, F_NEWFLAGS, F_OLDFLAGS, F_UID, F_EUID, F_GID,
 	F_NR
 };
 
@@ -54,6 +54,8 @@ static const char *const field_names[F_NR] = {
 	[F_CLONE_FLAGS] = "clone_flags",
 	/* sys_enter_mprotect's start; mprotect_fixup's start, end and flags */
 	[F_START] = "start", [F_END] = "end", [F_NEWFLAGS] = "newflags", [F_OLDFLAGS] = "oldflags",
+	/* commit_creds's new ids */
+	[F_UID] = "uid", [F_EUID] = "euid", [F_GID] = "gid",
 };
 
 /* VM_READ, VM_WRITE and VM_EXEC are the bits of PROT_READ, PROT_WRITE and PROT_EXEC. */
@@ -244,6 +246,12 @@ static void decode_fields(const struct mmt_ring *ring, const struct decoder *d,
 	}
 	if (HAS(F_PID)) ev->child = (pid_t)GET(F_PID);
 	if (HAS(F_CLONE_FLAGS)) ev->clone_flags = GET(F_CLONE_FLAGS);
+	if (HAS(F_UID) && HAS(F_EUID) && HAS(F_GID)) {
+		ev->uid = (uint32_t)GET(F_UID);
+		ev->euid = (uint32_t)GET(F_EUID);
+		ev->gid = (uint32_t)GET(F_GID);
+		ev->have |= MMT_HAVE_IDS;
+	}
 	if (d->comm.off >= 0) {
 		memcpy(ev->comm, data + d->comm.off, 15);
 		ev->comm[15] = '\0';

@@ -747,6 +747,27 @@ static int task_new(struct mmt_threads *th, const struct mmt_event *ev)
 	return 0;
 }
 
+/*
+ * commit_creds's ids, for the thread that committed them (credentials are
+ * per thread: glibc's setuid() has each thread make the call). They are the
+ * kernel's own, so /proc need not be read for them, and a thread never seen
+ * before is known from them; the details, made with the old ids, go.
+ */
+static int creds_set(struct mmt_threads *th, const struct mmt_event *ev)
+{
+	struct entry *e = id_get(th, ev->tid);
+
+	if (!e)
+		return -ENOMEM;
+	e->id.uid = ev->uid;
+	e->id.euid = ev->euid;
+	e->id.gid = ev->gid;
+	e->id.have_uid = true;
+	e->id.have_ids = true;
+	task_drop(th, e);
+	return 0;
+}
+
 int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 {
 	struct entry *e;
@@ -776,6 +797,8 @@ int mmt_threads_event(struct mmt_threads *th, const struct mmt_event *ev)
 		}
 		return 0;
 	case MMT_ROLE_TASK_CREDS:
+		if (ev->have & MMT_HAVE_IDS)
+			return creds_set(th, ev);
 		/* New ids: only /proc says which now. */
 		e = find(th, ev->tid);
 		if (!e)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * btf-dump - print the do_mmap and mprotect_fixup kprobe layout as key=value lines
+ * btf-dump - print the do_mmap, mprotect_fixup and commit_creds kprobe layout as key=value lines
  *
  * Usage: btf-dump [BTF-FILE]     (default /sys/kernel/btf/vmlinux)
  *        btf-dump --fallback RELEASE
@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 		   "size_ctime_sec=%d\nsize_ctime_nsec=%d\n"
 		   "size_i_ino=%d\nsize_s_dev=%d\nsize_f_flags=%d\n"
 		   "mp_arg_vma=%d\nmp_arg_start=%d\nmp_arg_end=%d\nmp_arg_newflags=%d\n"
-		   "off_vma_vm_flags=%d\noff_vma_vm_file=%d\n",
+		   "off_vma_vm_flags=%d\noff_vma_vm_file=%d\n"
+		   "cc_arg_new=%d\noff_cred_uid=%d\noff_cred_euid=%d\noff_cred_gid=%d\n",
 		   l.source,
 		   l.arg_file, l.arg_addr, l.arg_len, l.arg_prot, l.arg_flags,
 		   l.arg_vm_flags, l.arg_pgoff,
@@ -47,7 +48,9 @@ int main(int argc, char **argv)
 		   l.size_ctime_sec, l.size_ctime_nsec,
 		   l.size_i_ino, l.size_s_dev, l.size_f_flags,
 		   l.mp_arg_vma, l.mp_arg_start, l.mp_arg_end, l.mp_arg_newflags,
-		   l.off_vma_vm_flags, l.off_vma_vm_file) < 0 || fflush(stdout))
+		   l.off_vma_vm_flags, l.off_vma_vm_file,
+		   l.cc_arg_new, l.off_cred_uid, l.off_cred_euid, l.off_cred_gid) < 0 ||
+	    fflush(stdout))
 		return 1;
 	return 0;
 }

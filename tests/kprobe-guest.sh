@@ -84,14 +84,14 @@ echo "time: guest up $(cut -d' ' -f1 /proc/uptime) s when the script began"
 btf_truth() {
 	local protos
 	bpftool btf dump file "$1" format raw > "$WORK/btf.raw" || return 1
-	protos=$(sed -En "s/^\[[0-9]+\] FUNC '(do_mmap|mprotect_fixup)' type_id=([0-9]+) .*/\2/p" \
+	protos=$(sed -En "s/^\[[0-9]+\] FUNC '(do_mmap|mprotect_fixup|commit_creds)' type_id=([0-9]+) .*/\2/p" \
 		"$WORK/btf.raw")
 	# "[ID] KIND 'NAME' type_id=REF ..." per type; then, for structs, unions and
 	# prototypes, "<tab>'NAME' type_id=T bits_offset=B" per member or parameter.
 	# Only what the layout needs is kept: the dump has some 300,000 lines.
 	awk -v protos="$protos" '
 	BEGIN {
-		split("file inode super_block vm_area_struct timespec64 (anon)", w)
+		split("file inode super_block vm_area_struct timespec64 cred (anon)", w)
 		for (i in w)
 			wanted[w[i]] = 1
 		split(protos, w)
@@ -133,7 +133,7 @@ btf_truth() {
 		k = $2
 		nm = substr($3, 2, length($3) - 2)
 		keep = 0
-		if (k == "FUNC" && (nm == "do_mmap" || nm == "mprotect_fixup")) {
+		if (k == "FUNC" && (nm == "do_mmap" || nm == "mprotect_fixup" || nm == "commit_creds")) {
 			proto[nm] = substr($4, 9)
 		} else if (k == "FUNC_PROTO" && cur in wanted_proto) {
 			keep = 1
@@ -181,6 +181,10 @@ btf_truth() {
 			printf "mp_arg_%s=%d\n", a[i], arg("mprotect_fixup", a[i])
 		printf "off_vma_vm_flags=%d\noff_vma_vm_file=%d\n", off("vm_area_struct", "vm_flags"),
 			off("vm_area_struct", "vm_file")
+		printf "cc_arg_new=%d\n", arg("commit_creds", "new")
+		split("uid euid gid", a)
+		for (i = 1; i in a; i++)
+			printf "off_cred_%s=%d\n", a[i], off("cred", a[i])
 	}' "$WORK/btf.raw"
 }
 
@@ -245,7 +249,16 @@ grep -Eq '^r[0-9]+:mmaptrace_[0-9]+/mprotect_fixup_return_[0-9]+ mprotect_fixup 
 	"$WORK/probes" && ok "mprotect_fixup return probe" || fail "mprotect_fixup return probe line"
 grep -Eq '^r[0-9]+:mmaptrace_[0-9]+/do_mmap_return_[0-9]+ do_mmap ret=\$retval:x64$' \
 	"$WORK/probes" && ok "return probe fetches only \$retval" || fail "return probe line"
+# commit_creds: the new ids from its argument, each a u32 (kuid_t, kgid_t).
+creds="commit_creds uid=+${truth[off_cred_uid]}(\$arg${truth[cc_arg_new]}):u32"
+creds="$creds euid=+${truth[off_cred_euid]}(\$arg${truth[cc_arg_new]}):u32"
+creds="$creds gid=+${truth[off_cred_gid]}(\$arg${truth[cc_arg_new]}):u32"
+grep -Eq "^p:mmaptrace_[0-9]+/commit_creds_[0-9]+ $(sed 's/[$()+]/\\&/g' <<< "$creds")$" \
+	"$WORK/probes" && ok "commit_creds probe: $creds" || fail "no commit_creds line '$creds'"
 check "--print-probes created no probe" 0 "$(ours)"
+# What a run makes: do_mmap's pair, mprotect_fixup's and commit_creds
+nprobes=$(grep -c '^[pr]' "$WORK/probes")
+check "probes a run makes" 5 "$nprobes"
 
 section tmpfs-minor
 # A tmpfs whose device minor is >= 256, where the kernel's dev_t (major << 20 | minor)
@@ -439,6 +452,49 @@ mprotect_checks() {
 }
 mprotect_checks btf
 
+# creds_checks WHAT CMD...: 20 processes CMD 65534 $f, each of which does
+# setuid(65534), maps $f PROT_EXEC and exits at once, most of them gone before
+# /proc could show their new user: commit_creds's event says it. Their parent,
+# the loop's shell, stays root.
+creds_checks() {
+	local v st what=$1
+	shift
+	LC_ALL=$lc "$MMAPTRACE" -q --backend kprobe -f -e mmap_exec -o "$WORK/creds.json" -- \
+		sh -c 'i=0; while [ $i -lt 20 ]; do "$@" > /dev/null || exit 1; i=$((i + 1)); done' \
+		sh "$@" 65534 "$f" 2> "$WORK/err"
+	st=$?
+	set -- "$what"
+	check "$1: tracer exit status" 0 "$st"
+	every_line_parses "$WORK/creds.json"
+	mapfile -t v < <(jq -s -r --arg f "$f" 'map(select(.data.mapped.path == $f)) as $r |
+		($r | length),
+		($r | map(select(.info.task.uid == 65534 and .info.task.gid == 0)) | length),
+		($r | map(select(.info.parent_task.name == "sh" and .info.parent_task.uid == 0)) |
+			length),
+		(map(select(.info.task.name == "sh")) | length),
+		(map(select(.info.task.name == "sh" and .info.task.uid != 0)) | length)' \
+		"$WORK/creds.json")
+	check "$1: records of the 20 processes' mappings of $f" 20 "${v[0]:-}"
+	check "$1: of them with uid 65534 and gid 0" 20 "${v[1]:-}"
+	check "$1: of them whose parent, the shell, is root" 20 "${v[2]:-}"
+	[ "${v[3]:-0}" -gt 0 ] && ok "$1: ${v[3]} records of the shell" ||
+		fail "$1: no record of the shell"
+	check "$1: records of the shell with a uid other than 0" 0 "${v[4]:-}"
+	check "$1: our kprobes after the run" 0 "$(ours)"
+}
+section creds
+creds_checks creds "$MAPPER" -n setuid-exec
+# The 32-bit (compat) setuid(), which no syscall tracepoint sees: a static
+# program, where the build could make one (gcc-multilib).
+if [ "$arch" != x86_64 ]; then
+	ok "creds: no 32-bit check on $arch"
+elif [ -x "$builddir/tests/setuid32" ]; then
+	cp "$builddir/tests/setuid32" "$WORK/" || framework_fail "cannot copy tests/setuid32"
+	creds_checks "creds 32-bit" "$WORK/setuid32"
+else
+	fail "creds: no tests/setuid32 (configure found no 32-bit static compiler: gcc-multilib)"
+fi
+
 section tracepoint-run
 # The syscall tracepoint backend in the same kernel, against the same truth
 # (on arm64 6.1 there is no pkey_mprotect and so no tracepoint of it).
@@ -493,6 +549,9 @@ grep -q "kprobe layout from fallback:${kver%.*-*}" "$WORK/err" && ok "fallback n
 exec_file_checks fallback
 check "our kprobes after the fallback run" 0 "$(ours)"
 mprotect_checks fallback
+export MMAPTRACE_BTF=none
+creds_checks "fallback creds" "$MAPPER" -n setuid-exec
+unset MMAPTRACE_BTF
 section quiet+unknown-kernel
 # -q silences the layout notice, never the warning that it may not fit.
 MMAPTRACE_BTF=none "$MMAPTRACE" -q --backend kprobe -o /dev/null -- true 2> "$WORK/err"
@@ -556,7 +615,7 @@ for sig in INT TERM; do
 	start_tracer --backend kprobe -- anon
 	wait_for_line ready || framework_fail "SIG$sig: mapper did not start"
 	wait_ready "$WORK/err" || fail "SIG$sig: the run never enabled its events"
-	check "SIG$sig: our kprobes while running" 4 "$(ours)"
+	check "SIG$sig: our kprobes while running" "$nprobes" "$(ours)"
 	kill -s "$sig" "$TRACER_PID"
 	wait_tracer
 	exec 9>&-
@@ -607,11 +666,11 @@ for sig in KILL SEGV; do
 	kill -s "$sig" "$crashed"
 	wait "$crashed" 2>/dev/null
 	exec 8>&-
-	check "SIG$sig: probes of the dead run still there" 4 \
+	check "SIG$sig: probes of the dead run still there" "$nprobes" \
 		"$(grep -c "^[pr][0-9]*:mmaptrace_$crashed/" "$TRACEFS/kprobe_events")"
 	"$MMAPTRACE" --backend kprobe -o /dev/null -- true 2> "$WORK/err"
 	check "SIG$sig: next run exit status" 0 "$?"
-	grep -q "removed 4 kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
+	grep -q "removed $nprobes kprobe(s) of group mmaptrace_$crashed" "$WORK/err" &&
 		ok "SIG$sig: next run says it removed the dead run's probes" ||
 		{ cat "$WORK/err"; fail "SIG$sig: no removal message"; }
 	no_instance_of "$crashed"

@@ -69,6 +69,9 @@
  *   loaders FILE     exec FILE, then jit, memfd-mprotect FILE and pkey: one process for
  *                    the guest kernels, where each process costs seconds
  *   unlinked FILE    open FILE, unlink it, then map it PROT_EXEC at page offset 1
+ *   setuid-exec UID FILE  open FILE, setuid(UID), then map it PROT_EXEC at page offset 1
+ *                    ("map=exec"): with -n the process is gone a moment after its ids
+ *                    changed, before a tracer could read them in /proc
  *   self-delete FILE unlink this program's own executable, then map FILE PROT_EXEC
  *   shared-zero MB   map MB MiB of /dev/zero MAP_SHARED, then as much MAP_SHARED|MAP_ANONYMOUS,
  *                    both PROT_READ|PROT_EXEC ("map=zero", "map=shanon"): shared memory
@@ -243,6 +246,18 @@ static void map_exec(const char *path)
 {
 	int fd = open_or_die(path);
 
+	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
+}
+
+/* Opened first: the new user need not be able to read FILE. */
+static void setuid_exec(const char *uid, const char *path)
+{
+	int fd = open_or_die(path);
+
+	if (setuid((uid_t)strtoul(uid, NULL, 10))) {
+		fprintf(stderr, "mapper: setuid %s: %s\n", uid, strerror(errno));
+		exit(2);
+	}
 	map_or_die(NULL, (size_t)page, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, page, "exec");
 }
 
@@ -555,6 +570,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (!strcmp(argv[i], "exec") && i + 1 < argc) {
 		map_exec(argv[i + 1]);
+	} else if (!strcmp(argv[i], "setuid-exec") && i + 2 < argc) {
+		setuid_exec(argv[i + 1], argv[i + 2]);
 	} else if (!strcmp(argv[i], "hang-exec") && i + 2 < argc) {
 		map_exec_hang(argv[i + 1], (pid_t)atoi(argv[i + 2]),
 			      i + 3 < argc && !strcmp(argv[i + 3], "reads") ? SIGUSR2 : SIGUSR1);

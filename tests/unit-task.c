@@ -507,12 +507,14 @@ out_free:
  * A process seen forking and exec'ing, gone before /proc could be read: its
  * details come from the events (parent, name, ids, exe, ancestors, guuid),
  * and its error names what no event carries. Ids a set*id() call changed
- * are unknown, and so are a creator's ids when such calls are not traced.
+ * are unknown, unless commit_creds's event said them, and so are a
+ * creator's ids when such calls are not traced.
  */
 static void selftest_composed(void)
 {
 	struct mmt_event ev = { .role = MMT_ROLE_TASK_NEW };
 	const struct mmt_task *me, *t, *parent;
+	const struct mmt_thread *th;
 	char want_anc[8192], guuid[MMT_TASK_GUUID_LEN], my_exe[4096];
 	struct mmt_threads *c;
 	struct timespec now;
@@ -573,6 +575,21 @@ static void selftest_composed(void)
 	check(t && t->uid == (uid_t)-1 && t->error && strstr(t->error, "uid and gid unknown"),
 	      "composed: changed ids unknown");
 	check(t && !strcmp(t->guuid, guuid), "composed: the same guuid");
+
+	/* commit_creds's event says the new ids themselves: no /proc needed for them. */
+	ev.have = MMT_HAVE_IDS;
+	ev.uid = 65534;
+	ev.euid = 65533;
+	ev.gid = 65532;
+	check(mmt_threads_event(c, &ev) == 0, "composed: commit_creds");
+	t = mmt_threads_task(c, gone);
+	check(t && t->uid == 65534 && t->gid == 65532 && t->error &&
+	      !strstr(t->error, "uid and gid unknown"), "composed: commit_creds's ids");
+	check(t && !strcmp(t->guuid, guuid), "composed: the same guuid after commit_creds");
+	th = mmt_threads_get(c, gone);
+	check(th && th->have_uid && th->uid == 65534 && th->euid == 65533,
+	      "composed: commit_creds's euid, for --uid");
+	ev.have = MMT_HAVE_COMM;
 
 	/* Calls that change ids not traced: a child's ids are not taken from its creator. */
 	mmt_threads_track_creds(c, false);
