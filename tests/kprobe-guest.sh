@@ -2,7 +2,8 @@
 # The kprobe backend against ground truth. Runs inside scripts/qemu-run's guest
 # (a Debian kernel with kprobe events and BTF), started by tests/kprobe.test:
 # stat and /proc/PID/maps are read here, in the guest, because inode numbers
-# over the guest's 9p root differ from the host's, and the expected layout
+# in the guest (its own root, and the host's folders over 9p) differ from the
+# host's, and the expected layout
 # comes from the guest's BTF, read by bpftool.
 . "${srcdir:-.}/tests/init.sh"
 
