@@ -187,12 +187,22 @@ static void record_init(const struct mmt_enrich *t, const struct mmt_mapping *m,
 }
 
 /*
+ * resolve_by_kmap()'s open of the kernel's path when it was not the file,
+ * so that apply_kmap() does not open it again a moment later.
+ */
+struct kmap_miss {
+	int r;			/* mmt_identity_open()'s -errno; 0: not tried */
+	char open_error[sizeof(((struct mmt_map_info *)NULL)->open_error)];
+};
+
+/*
  * The kernel named the file at the call, by d_path in its own root: that
  * path and that inode stand, whatever /proc shows later. When /proc could
  * not show the mapping (the process or the mapping is gone), the file is
  * opened by that path here, and used only if it is the same inode.
  */
-static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt_map_info *mi)
+static void apply_kmap(const struct mmt_event *k, bool open, bool fs,
+		       const struct kmap_miss *miss, struct mmt_map_info *mi)
 {
 	char *path;
 	int r;
@@ -207,12 +217,12 @@ static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt
 	/*
 	 * /proc showed the very inode: what it learnt of it (fd, flags,
 	 * filesystem) stands; only an open it could not finish (the process
-	 * exited meanwhile) is tried again by the path.
+	 * exited meanwhile) is tried again by the path, unless it was just now.
 	 */
 	if (mi->have_id && mi->dev == k->dev && mi->ino == k->ino) {
 		char was[sizeof(mi->open_error)];
 
-		if (!open || mi->fd >= 0)
+		if (!open || mi->fd >= 0 || miss->r)
 			return;
 		memcpy(was, mi->open_error, sizeof(was));
 		if (mmt_identity_open(k->path, k->dev, k->ino, true, false, mi) == 0 && mi->fd >= 0)
@@ -227,7 +237,12 @@ static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt
 		mi->fd = -1;
 	}
 	mi->have_id = mi->have_fs = mi->have_fflags = false;
-	r = mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi);
+	if (miss->r) {
+		r = miss->r;
+		memcpy(mi->open_error, miss->open_error, sizeof(mi->open_error));
+	} else {
+		r = mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi);
+	}
 	/* Named and identified by the kernel; what only /proc had is said missing. */
 	snprintf(mi->error, sizeof(mi->error), "mapping gone before /proc could show it: open "
 		 "flags%s unknown", mi->have_id ? "" : r == -EAGAIN ? " and ctime (the path is "
@@ -246,13 +261,14 @@ static void apply_kmap(const struct mmt_event *k, bool open, bool fs, struct mmt
  * process known to be in another mount namespace, or a path that leads
  * elsewhere now (renamed, deleted, another root), goes through /proc; so
  * does every file where a path walk could ask a filesystem (before 5.12).
- * Return: true if @mi holds the file.
+ * Return: true if @mi holds the file; else @miss says what an open found.
  */
 static bool resolve_by_kmap(const struct mmt_enrich *t, const struct mmt_mapping *m,
 			    const struct mmt_thread *th, bool open, bool fs,
-			    struct mmt_map_info *mi)
+			    struct mmt_map_info *mi, struct kmap_miss *miss)
 {
 	const struct mmt_event *k = &m->kmap, *en = &m->enter;
+	int r;
 
 	if (!m->have_kmap || !(k->have & MMT_HAVE_PATH) || !k->ino || !mmt_identity_cached())
 		return false;
@@ -261,10 +277,14 @@ static bool resolve_by_kmap(const struct mmt_enrich *t, const struct mmt_mapping
 	if (((en->have & MMT_HAVE_INO) && en->ino != k->ino) ||
 	    ((en->have & MMT_HAVE_DEV) && en->dev != k->dev))
 		return false;
-	if (mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi) == 0) {
+	r = mmt_identity_open(k->path, k->dev, k->ino, open, fs, mi);
+	if (r == 0) {
 		mi->path = strdup(k->path);
 		if (mi->path)
 			return true;
+	} else {
+		miss->r = r;
+		memcpy(miss->open_error, mi->open_error, sizeof(miss->open_error));
 	}
 	mmt_mapfile_release(mi);
 	memset(mi, 0, sizeof(*mi));
@@ -317,15 +337,16 @@ static int emit_mapping(struct mmt_enrich *t, struct mmt_mapping *m)
 			.open = exec,
 			.fs = (m->enter.prot & PROT_EXEC) != 0,
 		};
+		struct kmap_miss miss = { 0 };
 
-		if (resolve_by_kmap(t, m, th, exec, q.fs, &mi)) {
+		if (resolve_by_kmap(t, m, th, exec, q.fs, &mi, &miss)) {
 			if (q.fd >= 0)
 				(void)mmt_mapfile_fd_flags(th->tgid ? th->tgid : m->tid, q.fd,
 							   q.ts, &mi);
 		} else {
 			mmt_mapfile_resolve(&q, &mi);
 			if (m->have_kmap)
-				apply_kmap(&m->kmap, exec, q.fs, &mi);
+				apply_kmap(&m->kmap, exec, q.fs, &miss, &mi);
 		}
 		if (path_excluded(t->f, &mi)) {
 			t->filtered++;
@@ -421,7 +442,7 @@ static int emit_mprotect(struct mmt_enrich *t, struct mmt_mapping *m)
 
 		mmt_mapfile_resolve(&q, &mi);
 		if (m->have_kmap && !mi.anon)
-			apply_kmap(&m->kmap, true, true, &mi);
+			apply_kmap(&m->kmap, true, true, &(struct kmap_miss){ 0 }, &mi);
 		if (path_excluded(t->f, &mi)) {
 			t->filtered++;
 			goto out;

@@ -182,7 +182,6 @@ static void died(struct mmt_helper *hp, const char *who, char *why, size_t size)
 	mmt_helper_drop(hp);
 }
 
-/* A failed wait for @hp: -ETIMEDOUT and -ECANCELED kill it, the rest say why. */
 /*
  * Whether @hp is running (state R): one past its deadline that runs is busy
  * with a large file or a busy host, not held by its filesystem.
@@ -207,6 +206,7 @@ static bool running(const struct mmt_helper *hp)
 	return p && p[1] == ' ' && p[2] == 'R';
 }
 
+/* A failed wait for @hp: -ETIMEDOUT and -ECANCELED kill it, the rest say why. */
 static int lost(struct mmt_helper *hp, const char *who, int r, char *why, size_t size)
 {
 	/* A slow file, not a hung one: killed all the same, but not counted as hung. */
